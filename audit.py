@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Headless audit: the app's numbers as JSON (and, later, HTML), from the same code path.
+
+    python audit.py FILE [FILE ...] --json [--lang en|ru|zh]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from data.session import Dataset, Workspace
+from ui.i18n import LANGS, tr, tr_issue
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="audit.py",
+        description="KPI Workbench headless audit: load export files and print what the app shows.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="exported data files: CSV, TSV, semicolon/pipe text, XLSX or ZIP")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout (default output)")
+    p.add_argument("--lang", choices=LANGS, default="en",
+                   help="language of labels, definitions and warnings (default: en)")
+    p.add_argument("--today", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                   help="export date used to infer the year of year-less dates (default: today)")
+    return p
+
+
+def dataset_json(ds: Dataset, lang: str) -> dict[str, Any]:
+    return {
+        "file": ds.label,
+        "kind": ds.kind,
+        "rows": ds.rows,
+        "rows_rejected": ds.rows_rejected,
+        "columns": dict(ds.roles),
+        "date_range": [ds.date_range[0].isoformat(), ds.date_range[1].isoformat()] if ds.date_range else None,
+        "warnings": [tr_issue(w, lang) for w in ds.warnings],
+    }
+
+
+def build(ws: Workspace, args: argparse.Namespace) -> dict[str, Any]:
+    return {"datasets": [dataset_json(ds, args.lang) for ds in ws.datasets]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    ws = Workspace()
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            print(f"audit.py: {tr('cli.no_such_file', args.lang, file=name)}", file=sys.stderr)
+            return 2
+        res = ws.add_file(path.name, path, today=args.today)
+        if res.issues:
+            print(f"audit.py: {tr_issue(res.issues[0], args.lang)}", file=sys.stderr)
+            return 2
+    doc = build(ws, args)
+    json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

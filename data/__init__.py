@@ -1,0 +1,1 @@
+"""The DuckDB query layer: file loading, validation and one function per insight."""

@@ -1,0 +1,60 @@
+"""The one place SQL runs: connection set-up, identifier quoting, query execution."""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Sequence
+
+import duckdb
+import pandas as pd
+
+MEMORY_LIMIT = os.environ.get("KPIWB_DUCKDB_MEMORY", "2GB")
+THREADS = int(os.environ.get("KPIWB_DUCKDB_THREADS", "2"))
+
+
+def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A connection with a memory cap and spilling to a private temp folder."""
+    con = duckdb.connect(database)
+    spill = tempfile.mkdtemp(prefix="kpiwb-spill-")
+    con.execute("SET memory_limit = ?", [MEMORY_LIMIT])
+    con.execute("SET threads = ?", [THREADS])
+    con.execute("SET temp_directory = ?", [spill])
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB: wrap in double quotes, double any inner quote."""
+    if "\x00" in name:
+        name = name.replace("\x00", "")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | dict | None = None) -> pd.DataFrame:
+    """Run one statement with bound parameters and return a DataFrame."""
+    if params is None:
+        return con.execute(sql).df()
+    return con.execute(sql, params).df()
+
+
+def execute(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | dict | None = None) -> None:
+    """Run one statement that returns nothing of interest (DDL)."""
+    if params is None:
+        con.execute(sql)
+    else:
+        con.execute(sql, params)
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | dict | None = None) -> Any:
+    row = con.execute(sql, params or []).fetchone()
+    return None if row is None else row[0]
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """(name, type) of a table's columns, in order."""
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]

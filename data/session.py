@@ -1,0 +1,190 @@
+"""A browser session's workspace: one DuckDB connection and the datasets loaded into it."""
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from data import detect as det
+from data.db import connect, query, quote_ident, scalar, table_columns
+from data.ingest import IngestedTable, ingest
+from data.issues import Issue, LoadError
+
+PRIMARY_TIME = ("date", "timestamp", "post_time", "signup_time", "created")
+
+
+@dataclass
+class ColumnInfo:
+    name: str
+    dtype: str
+    role: str | None
+    missing: int = 0
+
+
+@dataclass
+class Dataset:
+    name: str
+    label: str
+    kind: str | None
+    roles: dict[str, str]
+    rows: int
+    rows_rejected: int
+    columns: list[ColumnInfo]
+    date_range: tuple[date, date] | None
+    warnings: list[Issue] = field(default_factory=list)
+    rejected_table: str | None = None
+
+    @property
+    def view(self) -> str:
+        return f"v_{self.name}"
+
+    @property
+    def header_key(self) -> str:
+        return hashlib.sha1("\x1f".join(c.name for c in self.columns).encode()).hexdigest()
+
+
+@dataclass
+class AddResult:
+    datasets: list[Dataset]
+    issues: list[Issue]
+
+
+def _sql_type_for(role: str) -> str:
+    if role in det.DATE_ROLES:
+        return "DATE"
+    if role in det.TIME_ROLES:
+        return "TIMESTAMP"
+    if role in det.MEASURE_ROLES:
+        return "DOUBLE"
+    return "VARCHAR"
+
+
+class Workspace:
+    """One DuckDB connection per browser session, never shared."""
+
+    def __init__(self, database: str = ":memory:") -> None:
+        self.con: duckdb.DuckDBPyConnection = connect(database)
+        self.datasets: list[Dataset] = []
+        self._ids = itertools.count(1)
+        self.remembered_roles: dict[str, tuple[str, dict[str, str]]] = {}
+
+    # ---- naming -------------------------------------------------------------------------
+    def _new_name(self) -> str:
+        return f"ds_{next(self._ids)}"
+
+    def get(self, name: str) -> Dataset | None:
+        return next((d for d in self.datasets if d.name == name), None)
+
+    def of_kind(self, kind: str) -> list[Dataset]:
+        return [d for d in self.datasets if d.kind == kind]
+
+    def kinds(self) -> set[str]:
+        return {d.kind for d in self.datasets if d.kind}
+
+    # ---- loading ------------------------------------------------------------------------
+    def add_file(self, filename: str, source: bytes | str | Path, *, today: date | None = None) -> AddResult:
+        try:
+            pieces = ingest(self.con, filename, source, self._new_name, today=today)
+        except LoadError as exc:
+            return AddResult([], [exc.issue])
+        added = [self._register(p) for p in pieces]
+        self.datasets.extend(added)
+        return AddResult(added, [])
+
+    def _register(self, piece: IngestedTable) -> Dataset:
+        cols = table_columns(self.con, piece.table)
+        found = det.detect(cols)
+        kind, roles = found.kind, found.roles
+        ds = Dataset(name=piece.table, label=piece.label, kind=kind, roles=roles, rows=piece.rows,
+                     rows_rejected=piece.rows_rejected,
+                     columns=[ColumnInfo(n, t, None, piece.missing_by_column.get(n, 0)) for n, t in cols],
+                     date_range=None, warnings=list(piece.warnings), rejected_table=piece.rejected_table)
+        remembered = self.remembered_roles.get(ds.header_key)
+        if remembered:
+            ds.kind, ds.roles = remembered[0], dict(remembered[1])
+        self._refresh(ds)
+        return ds
+
+    def set_mapping(self, name: str, kind: str | None, roles: dict[str, str], remember: bool = True) -> Dataset:
+        ds = self.get(name)
+        if ds is None:
+            raise KeyError(name)
+        valid = {c.name for c in ds.columns}
+        ds.kind = kind
+        ds.roles = {r: c for r, c in roles.items() if c in valid}
+        ds.warnings = [w for w in ds.warnings if w.code not in ("missing_role", "unknown_kind", "no_dates")]
+        if remember:
+            self.remembered_roles[ds.header_key] = (kind, dict(ds.roles))
+        self._refresh(ds)
+        return ds
+
+    def _refresh(self, ds: Dataset) -> None:
+        for c in ds.columns:
+            c.role = next((r for r, col in ds.roles.items() if col == c.name), None)
+        if ds.kind is None:
+            ds.warnings.append(Issue("unknown_kind", {}))
+        else:
+            cols = [(c.name, c.dtype) for c in ds.columns]
+            for role in det.missing_required(ds.kind, ds.roles):
+                ds.warnings.append(Issue("missing_role", {"role": role,
+                                                          "candidates": ", ".join(det.candidates_for(role, cols))}))
+        self._build_view(ds)
+        ds.date_range = self._date_range(ds)
+
+    def _build_view(self, ds: Dataset) -> None:
+        exprs = []
+        for role, col in ds.roles.items():
+            exprs.append(f"TRY_CAST({quote_ident(col)} AS {_sql_type_for(role)}) AS {quote_ident(role)}")
+        if ds.kind == "orders" and "amount" not in ds.roles and {"quantity", "unit_price"} <= ds.roles.keys():
+            exprs.append(f"TRY_CAST({quote_ident(ds.roles['quantity'])} AS DOUBLE) * "
+                         f"TRY_CAST({quote_ident(ds.roles['unit_price'])} AS DOUBLE) AS amount")
+        if not exprs:
+            exprs = ["NULL AS _none"]
+        self.con.execute(f"CREATE OR REPLACE VIEW {quote_ident(ds.view)} AS SELECT {', '.join(exprs)} "
+                         f"FROM {quote_ident(ds.name)}")
+
+    def _date_range(self, ds: Dataset) -> tuple[date, date] | None:
+        role = next((r for r in PRIMARY_TIME if r in ds.roles), None)
+        if role is None:
+            return None
+        row = self.con.execute(f"SELECT min({quote_ident(role)}), max({quote_ident(role)}) "
+                               f"FROM {quote_ident(ds.view)}").fetchone()
+        if row is None or row[0] is None:
+            return None
+        lo, hi = row
+        return (lo.date() if isinstance(lo, datetime) else lo, hi.date() if isinstance(hi, datetime) else hi)
+
+    def remove(self, name: str) -> None:
+        ds = self.get(name)
+        if ds is None:
+            return
+        self.con.execute(f"DROP VIEW IF EXISTS {quote_ident(ds.view)}")
+        self.con.execute(f"DROP TABLE IF EXISTS {quote_ident(ds.name)}")
+        if ds.rejected_table:
+            self.con.execute(f"DROP TABLE IF EXISTS {quote_ident(ds.rejected_table)}")
+        self.datasets.remove(ds)
+
+    def clear(self) -> None:
+        for ds in list(self.datasets):
+            self.remove(ds.name)
+
+    # ---- previews -----------------------------------------------------------------------
+    def head(self, name: str, n: int = 10) -> pd.DataFrame:
+        return query(self.con, f"SELECT * FROM {quote_ident(name)} LIMIT ?", [n])
+
+    def rejected(self, name: str) -> pd.DataFrame:
+        ds = self.get(name)
+        if ds is None or not ds.rejected_table:
+            return pd.DataFrame()
+        return query(self.con, f"SELECT * FROM {quote_ident(ds.rejected_table)}")
+
+    def row_count(self, name: str) -> int:
+        return int(scalar(self.con, f"SELECT count(*) FROM {quote_ident(name)}"))
+
+    def close(self) -> None:
+        self.con.close()

@@ -1,0 +1,12 @@
+"""Goals page."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.state import t
+from ui.widgets import empty_state
+
+st.title(t("page.goals.title"))
+st.caption(t("page.goals.subtitle"))
+if not empty_state("goals", ('social_daily', 'social_posts', 'events', 'orders', 'tickets', 'content', 'funnel_counts'), ('tiktok', 'shop', 'app')):
+    st.stop()

@@ -1,0 +1,1 @@
+"""Presentation helpers: i18n, formatting, charts and shared widgets."""

@@ -1,0 +1,47 @@
+"""Session-scoped state for the Streamlit frame: language, workspace, filters."""
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from data.session import Workspace
+from ui.i18n import DEFAULT_LANG, LANGS, tr, tr_issue
+
+
+def lang() -> str:
+    value = st.session_state.get("lang", DEFAULT_LANG)
+    return value if value in LANGS else DEFAULT_LANG
+
+
+def t(key: str, **params: object) -> str:
+    return tr(key, lang(), **params)
+
+
+def t_issue(issue) -> str:
+    return tr_issue(issue, lang())
+
+
+def workspace() -> Workspace:
+    """This browser session's workspace (its own DuckDB connection), created on first use."""
+    ws = st.session_state.get("workspace")
+    if ws is None:
+        ws = Workspace()
+        st.session_state["workspace"] = ws
+    return ws
+
+
+GRAINS = ("day", "week", "month")
+
+
+def date_filter() -> tuple[date, date] | None:
+    """The sidebar's date range (inclusive), or None for all data. Applies to every page."""
+    value = st.session_state.get("date_range_value")
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(value):
+        return value[0], value[1]
+    return None
+
+
+def grain() -> str:
+    value = st.session_state.get("grain", "week")
+    return value if value in GRAINS else "week"
