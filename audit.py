@@ -12,7 +12,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from functools import partial
+
+from data.content import content_json
+from data.kpis import available_kpis, compute_kpis
 from data.session import Dataset, Workspace
+from kpi.report import kpi_report
 from ui.i18n import LANGS, tr, tr_issue
 
 
@@ -44,7 +49,13 @@ def dataset_json(ds: Dataset, lang: str) -> dict[str, Any]:
 
 
 def build(ws: Workspace, args: argparse.Namespace) -> dict[str, Any]:
-    return {"datasets": [dataset_json(ds, args.lang) for ds in ws.datasets]}
+    doc: dict[str, Any] = {"datasets": [dataset_json(ds, args.lang) for ds in ws.datasets]}
+    translate = partial(tr, lang=args.lang)
+    doc["kpis"] = kpi_report(compute_kpis(ws), translate, only=available_kpis(ws))
+    content = content_json(ws)
+    if content is not None:
+        doc["content"] = content
+    return doc
 
 
 def main(argv: list[str] | None = None) -> int:
