@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.frame import sidebar
+from ui.frame import init_state, sidebar
 from ui.state import t
 
 st.set_page_config(page_title="KPI Workbench", page_icon=":material/monitoring:", layout="wide")
+init_state()
 
 PAGES = {
     "nav.data": [

@@ -62,9 +62,9 @@ def _mapping_form(ds: Dataset) -> None:
     columns = [c.name for c in ds.columns]
     with st.form(f"map_{ds.name}", border=False):
         kinds = [None, *KIND_NAMES]
+        kind_labels = {k: t(f"kind.{k}") if k else t("kind.unknown") for k in kinds}
         kind = st.selectbox(t("load.kind"), kinds, index=kinds.index(ds.kind) if ds.kind in kinds else 0,
-                            format_func=lambda k: t(f"kind.{k}") if k else t("kind.unknown"),
-                            key=f"kind_{ds.name}")
+                            format_func=kind_labels.__getitem__, key=f"kind_{ds.name}")
         spec = SPEC_BY_KIND.get(kind or ds.kind or "")
         roles: dict[str, str] = {}
         if spec is not None:

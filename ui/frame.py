@@ -7,10 +7,23 @@ from ui.i18n import LANG_NAMES, LANGS
 from ui.state import GRAINS, t, workspace
 
 
-def _init_lang() -> None:
+def init_state() -> None:
     if "lang" not in st.session_state:
         wanted = st.query_params.get("lang")
         st.session_state["lang"] = wanted if wanted in LANGS else "en"
+    # The widgets write to their own keys and copy into plain keys in callbacks, so the
+    # chosen language and grain survive even a run in which the sidebar is not drawn.
+    st.session_state["lang_picker"] = st.session_state["lang"]
+    st.session_state["grain_picker"] = st.session_state.get("grain", "week")
+
+
+def _on_lang() -> None:
+    st.session_state["lang"] = st.session_state["lang_picker"]
+
+
+def _on_grain() -> None:
+    if st.session_state.get("grain_picker"):
+        st.session_state["grain"] = st.session_state["grain_picker"]
 
 
 def _data_bounds():
@@ -29,8 +42,9 @@ def _on_range_change() -> None:
 def _filters() -> None:
     bounds = _data_bounds()
     st.markdown(f"**{t('sidebar.filters')}**")
-    st.segmented_control(t("sidebar.grain"), GRAINS, key="grain", default="week",
-                         format_func=lambda g: t(f"grain.{g}"), selection_mode="single")
+    grain_labels = {g: t(f"grain.{g}") for g in GRAINS}
+    st.segmented_control(t("sidebar.grain"), GRAINS, key="grain_picker", on_change=_on_grain,
+                         format_func=grain_labels.__getitem__, selection_mode="single")
     if bounds is None:
         st.caption(t("sidebar.range_needs_data"))
         return
@@ -49,11 +63,12 @@ def _filters() -> None:
 
 
 def sidebar() -> None:
-    _init_lang()
+
     with st.sidebar:
         st.markdown(f"### :material/monitoring: {t('app.name')}")
         st.caption(t("app.tagline"))
-        st.selectbox(t("sidebar.language"), LANGS, key="lang", format_func=lambda c: LANG_NAMES[c])
+        st.selectbox(t("sidebar.language"), LANGS, key="lang_picker", on_change=_on_lang,
+                     format_func=lambda c: LANG_NAMES[c])
         ws = workspace()
         st.markdown(f"**{t('sidebar.datasets')}**")
         if not ws.datasets:

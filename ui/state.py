@@ -4,14 +4,25 @@ from __future__ import annotations
 from datetime import date
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from data.session import Workspace
 from ui.i18n import DEFAULT_LANG, LANGS, tr, tr_issue
 
 
+_last_lang = DEFAULT_LANG
+
+
 def lang() -> str:
+    """The session's language. Outside a script run (AppTest calling a widget's format_func
+    after the run) there is no session: use the language of the last run instead."""
+    global _last_lang
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return _last_lang
     value = st.session_state.get("lang", DEFAULT_LANG)
-    return value if value in LANGS else DEFAULT_LANG
+    value = value if value in LANGS else DEFAULT_LANG
+    _last_lang = value
+    return value
 
 
 def t(key: str, **params: object) -> str:
