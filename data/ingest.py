@@ -1,21 +1,66 @@
 """Reading an uploaded file into typed DuckDB tables.
 
-``ingest`` turns one file (bytes or a path) into one or more tables in a session's connection.
+``ingest`` turns one file (bytes or a path) into one or more tables in a session's connection:
+CSV/TSV/``;``/``|`` text in UTF-8, UTF-16, Windows-1251, GB18030 or Windows-1252; every non-empty
+sheet of a workbook ("book.xlsx › Sheet1"); every table file of a ZIP ("archive.zip › Overview.csv").
 It raises ``LoadError`` (a translatable Issue) for a file that cannot be read at all.
+
+How a text file is read:
+1. encoding from the first bytes (data/parse/encoding.py); non-UTF-8 is re-encoded to a temp file
+   in a stream;
+2. separator and header row sniffed in Python (data/parse/dialect.py), passed to DuckDB;
+3. fast path: DuckDB sniffs the column types and reads the file once (``read_csv`` with explicit
+   dialect). A conversion error falls back to all-VARCHAR; a broken structure (ragged rows, stray
+   quotes, bad bytes) falls back to a Python pass that writes a clean copy and counts what it drops;
+4. every VARCHAR column's format (number, percent, date layout, month names, ...) is decided from
+   a sample of its distinct values (data/parse/values.py, dates.py) and the table is rebuilt with
+   one ``CREATE TABLE ... AS SELECT`` of SQL expressions;
+5. rows whose required time column does not parse, a ``Total`` row and malformed lines go to the
+   rejected table ``<table>_rejected`` (source_row, reason, column_name, value, content);
+6. validation (data/parse/checks.py) reports every problem at once as warnings.
 """
 from __future__ import annotations
 
-import os
+import csv
+import logging
+import re
+import shutil
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable
 
 import duckdb
+import pyarrow as pa
 
-from data.db import quote_ident, scalar
+from data import detect as det
+from data.db import quote_ident, scalar, table_columns
 from data.issues import Issue, LoadError
+from data.parse import checks, containers, dates, limits
+from data.parse import encoding as enc
+from data.parse.dialect import Dialect, sniff
+from data.parse.values import (READ_NULLS, bool_sql, duration_sql, infer_bool, infer_duration, infer_number,
+                               is_missing, missing_sql)
+
+log = logging.getLogger(__name__)
+
+ROW = "__row"
+RID = "__rid"
+SEP = " › "
+TOTAL_WORDS = {"total", "totals", "grand total", "итого", "всего", "итог", "总计", "合计", "總計", "gesamt",
+               "summe", "totale", "tổng", "tổng cộng", "toplam", "razem"}
+ENCODINGS = {"utf-8": "UTF-8", "utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE", "utf-32-le": "UTF-32",
+             "cp1251": "Windows-1251", "gb18030": "GB18030", "cp1252": "Windows-1252"}
+_ENCODING_ALIASES = {"utf8": "utf-8", "utf-8-sig": "utf-8", "utf16": "utf-16-le", "utf-16": "utf-16-le",
+                     "windows-1251": "cp1251", "1251": "cp1251", "gbk": "gb18030", "gb2312": "gb18030",
+                     "windows-1252": "cp1252", "latin-1": "cp1252", "latin1": "cp1252"}
+_DURATION_WORDS = ("duration", "watch time", "view duration", "длительность", "время просмотра", "时长", "观看时长")
+_REJECTED_COLUMNS = "source_row BIGINT, reason VARCHAR, column_name VARCHAR, value VARCHAR, content VARCHAR"
+_MAX_REJECT_DETAILS = 100_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+_TIME_SYNONYMS = {s for r in det.TIME_ROLES for s in det.ROLE_SYNONYMS.get(r, ())}
 
 
 @dataclass
@@ -27,45 +72,726 @@ class IngestedTable:
     rejected_table: str | None = None
     warnings: list[Issue] = field(default_factory=list)
     missing_by_column: dict[str, int] = field(default_factory=dict)
+    source_format: str = "csv"      # "csv" (any delimited text) or "xlsx" (any workbook)
+    encoding: str | None = None     # text files: the encoding read (display name)
+    delimiter: str | None = None    # text files: the separator
+    unparsed_by_column: dict[str, int] = field(default_factory=dict)  # values that became NULL
 
 
-def _to_path(source: bytes | str | Path, filename: str, tmpdir: str) -> Path:
-    if isinstance(source, (str, Path)):
-        return Path(source)
-    suffix = Path(filename).suffix or ".csv"
-    fd, name = tempfile.mkstemp(suffix=suffix, dir=tmpdir)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(source)
-    return Path(name)
+@dataclass
+class _Ctx:
+    con: duckdb.DuckDBPyConnection
+    new_name: Callable[[], str]
+    today: date
+    tmpdir: Path
+    encoding: str | None = None
+    day_first: bool | None = None
+    budget: containers.ZipBudget = field(default_factory=containers.ZipBudget)
+    created: list[str] = field(default_factory=list)
+    serial: int = 0
+
+    def tmp(self, suffix: str) -> Path:
+        self.serial += 1
+        return self.tmpdir / f"t{self.serial}{suffix}"
 
 
+@dataclass
+class _Raw:
+    """A table as read, before its VARCHAR columns are typed."""
+    name: str                        # the final table name
+    table: str                       # the raw table
+    row_offset: int | None           # row number = rowid + offset; None: the __row column holds it
+    source_format: str
+    day_first_default: bool
+    decimal_comma: bool
+    delimiter: str = ","
+    title: str | None = None
+    encoding: str | None = None
+    rejects: list[tuple[int, str, str]] = field(default_factory=list)   # (row, reason, content)
+    rejects_uncounted: int = 0       # rejected lines beyond the detail cap
+    warnings: list[Issue] = field(default_factory=list)
+
+    def row_sql(self, alias: str = "") -> str:
+        p = f"{alias}." if alias else ""
+        return f"{p}{quote_ident(ROW)}" if self.row_offset is None else f"({p}rowid + {int(self.row_offset)})"
+
+
+@dataclass
+class _Plan:
+    expr: str                 # SQL over R.<column> (or a mapping join)
+    dtype: str
+    source_is_text: bool = True
+    map_table: str | None = None
+    map_alias: str | None = None
+    issues: list[Issue] = field(default_factory=list)
+    can_fail: bool = True
+
+
+# ---------------------------------------------------------------------------------------------
 def ingest(con: duckdb.DuckDBPyConnection, filename: str, source: bytes | str | Path,
-           new_name: Callable[[], str], *, today: date | None = None) -> list[IngestedTable]:
-    tmpdir = tempfile.mkdtemp(prefix="kpiwb-upload-")
-    path = _to_path(source, filename, tmpdir)
+           new_name: Callable[[], str], *, today: date | None = None, encoding: str | None = None,
+           day_first: bool | None = None) -> list[IngestedTable]:
+    """Read one uploaded file into typed tables.
+
+    ``today`` is the export date used to infer years and flag future dates (default: today).
+    ``encoding`` forces a text encoding (e.g. "cp1251") when the user corrects a guess;
+    ``day_first`` answers an ``ambiguous_date_order`` question for every such column of the file.
+    """
+    ctx = _Ctx(con, new_name, today or date.today(), Path(tempfile.mkdtemp(prefix="kpiwb-upload-")),
+               _forced_encoding(encoding), day_first)
+    previous = scalar(con, "SELECT current_setting('preserve_insertion_order')")
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        path = _to_path(source, filename, ctx.tmpdir)
+        size = path.stat().st_size
+        if size == 0:
+            raise LoadError("empty_file", file=filename)
+        if size > limits.MAX_UPLOAD_BYTES:
+            raise LoadError("file_too_large", file=filename, limit_mb=limits.MAX_UPLOAD_BYTES // limits.MB)
+        return _ingest_file(ctx, path, filename, depth=0)
+    except LoadError:
+        _drop(con, ctx.created)
+        raise
+    except (duckdb.Error, csv.Error, UnicodeError) as exc:
+        _drop(con, ctx.created)
+        raise LoadError("unreadable_file", file=filename, detail=_first_line(exc)) from None
+    except MemoryError:
+        _drop(con, ctx.created)
+        raise LoadError("file_too_large", file=filename, limit_mb=limits.MAX_UPLOAD_BYTES // limits.MB) from None
+    except Exception:  # the user gets a message, the log gets the traceback
+        log.exception("loading %s failed", filename)
+        _drop(con, ctx.created)
+        raise LoadError("load_failed", file=filename) from None
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if str(previous).lower() == 'true' else 'false'}")
+        shutil.rmtree(ctx.tmpdir, ignore_errors=True)
+
+
+def _forced_encoding(name: str | None) -> str | None:
+    if name is None:
+        return None
+    key = name.strip().lower()
+    key = _ENCODING_ALIASES.get(key, key)
+    if key not in ENCODINGS:
+        raise LoadError("unknown_encoding", encoding=name, known=", ".join(ENCODINGS.values()))
+    return key
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def _drop(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+    for t in tables:
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {quote_ident(t)}")
+        except duckdb.Error:
+            pass
+
+
+def _to_path(source: bytes | str | Path, filename: str, tmpdir: Path) -> Path:
+    if isinstance(source, (str, Path)):
+        p = Path(source)
+        if not p.is_file():
+            raise LoadError("empty_file", file=filename)
+        return p
+    if len(source) > limits.MAX_UPLOAD_BYTES:
+        raise LoadError("file_too_large", file=filename, limit_mb=limits.MAX_UPLOAD_BYTES // limits.MB)
+    suffix = re.sub(r"[^A-Za-z0-9.]", "", PurePosixPath(filename).suffix)[:10] or ".csv"
+    p = tmpdir / f"upload{suffix}"
+    p.write_bytes(source)
+    return p
+
+
+def _ingest_file(ctx: _Ctx, path: Path, label: str, depth: int) -> list[IngestedTable]:
+    kind = containers.sniff_kind(path)
+    if kind == "zip":
+        return _ingest_zip(ctx, path, label, depth)
+    if kind in ("xlsx", "xls"):
+        out = []
+        for sheet in containers.read_workbook(path, label):
+            if not sheet.row_numbers:
+                continue
+            sheet_label = f"{label}{SEP}{sheet.name}"
+            out.append(_finish(ctx, _load_sheet(ctx, sheet, sheet_label), sheet_label))
+        if not out:
+            raise LoadError("no_rows", file=label)
+        return out
+    if kind == "binary":
+        raise LoadError("not_text", file=label)
+    raw = _load_text(ctx, path, label)
+    return [_finish(ctx, raw, label)]
+
+
+def _ingest_zip(ctx: _Ctx, path: Path, label: str, depth: int) -> list[IngestedTable]:
+    if depth >= limits.MAX_ZIP_DEPTH:
+        raise LoadError("archive_nested", file=label)
+    folder = ctx.tmp("")
+    folder.mkdir()
+    members, skipped = containers.extract_members(path, label, folder, ctx.budget)
+    out: list[IngestedTable] = []
+    failed: list[Issue] = []
+    for name, member in members:
+        member_label = f"{label}{SEP}{name}"
+        try:
+            out.extend(_ingest_file(ctx, member, member_label, depth + 1))
+        except LoadError as exc:
+            failed.append(Issue(exc.issue.code, {**exc.issue.params, "file": member_label}, "warning"))
+        finally:
+            member.unlink(missing_ok=True)
+    if not out:
+        if failed:
+            raise LoadError(failed[0].code, **failed[0].params)
+        raise LoadError("archive_no_tables", file=label, files=", ".join(skipped[:5]) or "—")
+    if skipped:
+        failed.append(Issue("archive_files_skipped", {"file": label, "count": len(skipped),
+                                                      "files": ", ".join(skipped[:5])}, "info"))
+    out[0].warnings.extend(failed)
+    return out
+
+
+# --- names and context ---------------------------------------------------------------------------
+def unique_names(raw: list[str]) -> list[str]:
+    """Header cells as column names: trimmed, never empty, unique ignoring case (DuckDB's rule)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for i, name in enumerate(raw):
+        n = re.sub(r"\s+", " ", (name or "").replace("\x00", "").replace("\ufeff", "")).strip()[:200]
+        if not n:
+            n = f"column{i + 1}"
+        if n.lower() == "rowid" or n.startswith("__"):
+            n = n.lstrip("_") + "_"  # names the loader uses for itself
+        base, k = n, 2
+        while n.lower() in seen:
+            n = f"{base}_{k}"
+            k += 1
+        seen.add(n.lower())
+        out.append(n)
+    return out
+
+
+def _script(names: list[str]) -> tuple[bool, bool]:
+    text = "".join(names)
+    cyr = bool(re.search(r"[А-Яа-яЁё]", text))
+    cjk = bool(re.search(r"[\u4e00-\u9fff]", text))
+    return cyr, cjk
+
+
+# --- text files ----------------------------------------------------------------------------------
+def _load_text(ctx: _Ctx, path: Path, label: str, forced: str | None = None, name: str | None = None) -> _Raw:
     size = path.stat().st_size
-    if size == 0:
-        raise LoadError("empty_file", file=filename)
     with open(path, "rb") as fh:
-        head = fh.read(65536)
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
+        head = fh.read(limits.HEAD_BYTES)
+    whole = size <= limits.HEAD_BYTES
+    forced = forced or ctx.encoding
+    if forced:
+        bom = enc.detect(head, whole)
+        guess = enc.Guess(forced, bom=bom.bom if bom.encoding == forced else 0)
+    else:
+        guess = enc.detect(head, whole)
+    warnings: list[Issue] = []
+    if not guess.confident:
+        warnings.append(Issue("encoding_guessed", {"file": label, "encoding": ENCODINGS.get(guess.encoding,
+                                                                                              guess.encoding)}))
+    work = path
+    if not guess.is_utf8 or b"\x00" in head or forced == "utf-8":
+        work = ctx.tmp(".csv")
+        bad = enc.transcode(path, work, guess.encoding, guess.bom)
+        if bad:
+            warnings.append(Issue("invalid_characters", {"file": label, "count": bad}))
+        with open(work, "rb") as fh:
+            text_head = fh.read(limits.HEAD_BYTES).decode("utf-8", errors="replace")
+        whole = work.stat().st_size <= limits.HEAD_BYTES
+    else:
+        text_head = enc.decode_head(head, guess, whole)
+    if len(_CONTROL.findall(text_head[:65536])) > max(8, len(text_head[:65536]) // 100):
+        raise LoadError("not_text", file=label)
+    dialect = sniff(text_head, whole)
+    if not dialect.names:
+        raise LoadError("no_rows", file=label)
+    if len(dialect.names) > limits.MAX_COLUMNS:
+        raise LoadError("too_many_columns", file=label, count=len(dialect.names), limit=limits.MAX_COLUMNS)
+    if not whole and "\n" not in text_head and "\r" not in text_head:
+        raise LoadError("line_too_long", file=label, limit_kb=limits.HEAD_BYTES // 1024)
+    names = unique_names(dialect.names)
+    cyr, cjk = _script(names)
+    name = name or ctx.new_name()
+    raw = _Raw(name=name, table=f"{name}__raw", row_offset=dialect.first_data_line, source_format="csv",
+               day_first_default=dialect.delimiter == ";" or guess.encoding in ("cp1251", "gb18030") or cyr or cjk,
+               decimal_comma=dialect.delimiter == ";" or guess.encoding == "cp1251" or cyr,
+               delimiter=dialect.delimiter, title=dialect.title,
+               encoding=ENCODINGS.get(guess.encoding, guess.encoding), warnings=warnings)
+    ctx.created.append(raw.table)
     try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:
-            raise LoadError("not_text", file=filename) from None
-    table = new_name()
+        _read_fast(ctx, work, dialect, names, raw.table, all_varchar=False)
+        return raw
+    except duckdb.ConversionException:
+        _drop(ctx.con, [raw.table])
+        try:
+            _read_fast(ctx, work, dialect, names, raw.table, all_varchar=True)
+            return raw
+        except duckdb.Error:
+            _drop(ctx.con, [raw.table])
+    except duckdb.Error:
+        _drop(ctx.con, [raw.table])
+    if work is path and guess.is_utf8 and not forced:
+        bad_at = enc.first_invalid_utf8(path)
+        if bad_at is not None:
+            # Bytes that are not UTF-8 after a clean start: a legacy file whose first part is ASCII,
+            # or a UTF-8 file with a few broken bytes. Re-read it whole, decoded once, either way.
+            with open(path, "rb") as fh:
+                fh.seek(max(0, bad_at - 4096))
+                window = fh.read(limits.HEAD_BYTES)
+            legacy = enc.detect(window, whole=False)
+            ascii_head = head[guess.bom:bad_at].isascii()
+            ctx.created.remove(raw.table)
+            if ascii_head and not legacy.is_utf8 and legacy.confident:
+                return _load_text(ctx, path, label, forced=legacy.encoding, name=name)
+            return _load_text(ctx, path, label, forced="utf-8", name=name)
+    _read_robust(ctx, work, dialect, names, raw)
+    raw.row_offset = None
+    return raw
+
+
+def _read_fast(ctx: _Ctx, path: Path, dialect: Dialect, names: list[str], table: str, all_varchar: bool) -> None:
+    """One DuckDB read with the sniffed dialect; raises duckdb.Error on anything irregular."""
+    con = ctx.con
+    base = [str(path), dialect.delimiter, dialect.skip_lines, dialect.has_header]
+    if all_varchar:
+        types = ["VARCHAR"] * len(names)
+    else:
+        got = con.execute(
+            "SELECT Columns, TimestampFormat FROM sniff_csv(?, delim = ?, quote = '\"', escape = '\"', skip = ?, "
+            "header = ?, nullstr = ?, dateformat = '%Y-%m-%d', sample_size = 20480, max_line_size = ?)",
+            base + [list(READ_NULLS), limits.MAX_LINE_BYTES]).fetchone()
+        cols, ts_format = got[0], got[1]
+        if len(cols) != len(names):
+            raise duckdb.InvalidInputException("column count differs from the sniffed header")
+        types = [_fast_type(c["type"], ts_format, j, dialect) for j, c in enumerate(cols)]
+    columns = dict(zip(names, types))
+    con.execute(
+        f"CREATE TABLE {quote_ident(table)} AS SELECT * FROM read_csv(?, auto_detect = false, delim = ?, "
+        "quote = '\"', escape = '\"', skip = ?, header = ?, columns = ?, nullstr = ?, max_line_size = ?, "
+        "strict_mode = true)",
+        base + [columns, list(READ_NULLS), limits.MAX_LINE_BYTES])
+
+
+def _fast_type(dtype: str, ts_format: str | None, j: int, dialect: Dialect) -> str:
+    d = dtype.upper()
+    if d.startswith("TIMESTAMP") and "TIME ZONE" not in d and ts_format and not ts_format.startswith("%Y-%m-%d"):
+        return "VARCHAR"  # a non-ISO layout: the values decide day/month order, not the sniffer
+    if d in ("TIME", "INTERVAL") or d.startswith("TIME WITH"):
+        return "VARCHAR"
+    if d in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "DOUBLE", "FLOAT", "DECIMAL") or \
+            d.startswith("DECIMAL"):
+        for r in dialect.rows:
+            if j < len(r) and re.fullmatch(r"\s*0\d+\s*", r[j]):
+                return "VARCHAR"  # zero-padded codes keep their zeros
+    return dtype
+
+
+def _read_robust(ctx: _Ctx, path: Path, dialect: Dialect, names: list[str], raw: _Raw) -> None:
+    """A Python pass over a messy file: pad short rows, reject long or broken ones, write a clean copy."""
+    clean = ctx.tmp(".csv")
+    n = len(names)
+    padded = 0
+    csv.field_size_limit(limits.MAX_LINE_BYTES)
+    with open(path, encoding="utf-8", errors="replace", newline="") as fin, \
+            open(clean, "w", encoding="utf-8", newline="") as fout:
+        for _ in range(dialect.skip_lines):
+            fin.readline()
+        reader = csv.reader(fin, delimiter=dialect.delimiter, quotechar='"', doublequote=True, strict=False)
+        writer = csv.writer(fout, lineterminator="\n")
+        header_pending = dialect.has_header
+        prev = 0
+        while True:
+            try:
+                rec = next(reader)
+            except StopIteration:
+                break
+            except csv.Error:
+                start, prev = dialect.skip_lines + prev + 1, reader.line_num
+                _reject(raw, start, "malformed_row", "")
+                continue
+            start, prev = dialect.skip_lines + prev + 1, reader.line_num
+            if header_pending:
+                header_pending = False
+                continue
+            if not rec or not any(f.strip() for f in rec):
+                continue
+            if len(rec) > n:
+                if any(f.strip() for f in rec[n:]):
+                    _reject(raw, start, "too_many_fields", dialect.delimiter.join(rec))
+                    continue
+                rec = rec[:n]
+            elif len(rec) < n:
+                padded += 1
+                rec = rec + [""] * (n - len(rec))
+            if any(len(f) > limits.MAX_CELL_CHARS for f in rec):
+                _reject(raw, start, "cell_too_long", "")
+                continue
+            writer.writerow([start] + [f.replace("\x00", "") for f in rec])
+    if padded:
+        raw.warnings.append(Issue("short_rows_padded", {"count": padded}, "info"))
+    columns = {ROW: "BIGINT", **{c: "VARCHAR" for c in names}}
+    ctx.con.execute(
+        f"CREATE TABLE {quote_ident(raw.table)} AS SELECT * FROM read_csv(?, auto_detect = false, delim = ',', "
+        "quote = '\"', escape = '\"', header = false, columns = ?, nullstr = ?, max_line_size = ?)",
+        [str(clean), columns, list(READ_NULLS), limits.MAX_LINE_BYTES * 2])
+    clean.unlink(missing_ok=True)
+
+
+def _reject(raw: _Raw, row: int, reason: str, content: str) -> None:
+    if len(raw.rejects) < _MAX_REJECT_DETAILS:
+        raw.rejects.append((row, reason, content[:2000]))
+    else:
+        raw.rejects_uncounted += 1
+
+
+# --- workbooks -----------------------------------------------------------------------------------
+_ARROW = {"BIGINT": pa.int64(), "DOUBLE": pa.float64(), "DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us"),
+          "BOOLEAN": pa.bool_(), "VARCHAR": pa.string()}
+
+
+def _load_sheet(ctx: _Ctx, sheet: containers.SheetData, label: str) -> _Raw:
+    names = unique_names(sheet.names)
+    arrays = [pa.array(sheet.row_numbers, pa.int64())]
+    arrays += [pa.array(col, type=_ARROW[t]) for col, t in zip(sheet.columns, sheet.types)]
+    arrow = pa.table(arrays, names=[ROW] + names)
+    cyr, cjk = _script(names)
+    name = ctx.new_name()
+    raw = _Raw(name=name, table=f"{name}__raw", row_offset=None, source_format="xlsx",
+               day_first_default=cyr or cjk, decimal_comma=cyr, title=sheet.title)
+    ctx.created.append(raw.table)
+    view = f"{name}__arrow"
+    ctx.con.register(view, arrow)
     try:
-        con.execute(
-            f"CREATE TABLE {quote_ident(table)} AS SELECT * FROM read_csv(?, header = true, "
-            "sample_size = 20480, ignore_errors = false)",
-            [str(path)],
-        )
-    except duckdb.Error as exc:
-        raise LoadError("unreadable_csv", file=filename, detail=str(exc).splitlines()[0][:200]) from None
-    rows = int(scalar(con, f"SELECT count(*) FROM {quote_ident(table)}"))
-    if rows == 0:
-        con.execute(f"DROP TABLE {quote_ident(table)}")
-        raise LoadError("no_rows", file=filename)
-    return [IngestedTable(table=table, label=filename, rows=rows)]
+        ctx.con.execute(f"CREATE TABLE {quote_ident(raw.table)} AS SELECT * FROM {quote_ident(view)}")
+    finally:
+        ctx.con.unregister(view)
+    return raw
+
+
+# --- typing, rejecting, validating ---------------------------------------------------------------
+def _finish(ctx: _Ctx, raw: _Raw, label: str) -> IngestedTable:
+    con = ctx.con
+    rejected = f"{raw.name}_rejected"
+    ctx.created.append(rejected)
+    con.execute(f"CREATE TABLE {quote_ident(rejected)} ({_REJECTED_COLUMNS})")
+    warnings = list(raw.warnings)
+    if raw.rejects:
+        _store_rejects(ctx, rejected, raw.rejects)
+        rows = sorted(r for r, _, _ in raw.rejects)
+        warnings.append(Issue("rows_rejected_malformed", {"count": len(raw.rejects) + raw.rejects_uncounted,
+                                                          "rows": checks.rows_text(rows)}))
+    cols = [(c, t) for c, t in table_columns(con, raw.table) if c != ROW]
+    cols = _rename_instagram_metric(ctx, raw, cols, label, warnings)
+    _drop_total_row(ctx, raw, cols, rejected, warnings)
+
+    plans: dict[str, _Plan] = {}
+    total = int(scalar(con, f"SELECT count(*) FROM {quote_ident(raw.table)}"))
+    for c, t in cols:
+        plan = _plan_column(ctx, raw, c, t, len(plans), total)
+        if plan is not None:
+            plans[c] = plan
+            warnings.extend(plan.issues)
+    typed = [(c, plans[c].dtype if c in plans else t) for c, t in cols]
+    found = det.detect(typed)
+    required_time = _required_time_columns(found)
+
+    unparsed: dict[str, int] = {}
+    if plans:
+        row_sql = _build_typed(ctx, raw, cols, plans, required_time, rejected, unparsed, warnings)
+        table = raw.name
+    else:
+        con.execute(f"ALTER TABLE {quote_ident(raw.table)} RENAME TO {quote_ident(raw.name)}")
+        ctx.created[ctx.created.index(raw.table)] = raw.name
+        table = raw.name
+        row_sql = raw.row_sql()
+    final_cols = [(c, t) for c, t in table_columns(con, table) if c != ROW]
+    n_rows = int(scalar(con, f"SELECT count(*) FROM {quote_ident(table)}"))
+    n_rejected = int(scalar(con, f"SELECT count(*) FROM {quote_ident(rejected)}")) + raw.rejects_uncounted
+    if n_rows == 0 and n_rejected == 0:
+        raise LoadError("no_rows", file=label)
+
+    missing = _missing_counts(ctx, table, final_cols, unparsed)
+    if n_rows:
+        found = det.detect(final_cols)
+        warnings += checks.negatives(con, table, row_sql, final_cols, found.roles, found.kind)
+        warnings += checks.time_bounds(con, table, row_sql, final_cols, ctx.today)
+        warnings += checks.duplicates(con, table, row_sql, final_cols)
+    if any(c == ROW for c, _ in table_columns(con, table)):
+        con.execute(f"ALTER TABLE {quote_ident(table)} DROP COLUMN {quote_ident(ROW)}")
+    if n_rejected == 0:
+        con.execute(f"DROP TABLE {quote_ident(rejected)}")
+        ctx.created.remove(rejected)
+    return IngestedTable(table=table, label=label, rows=n_rows, rows_rejected=n_rejected,
+                         rejected_table=rejected if n_rejected else None, warnings=warnings,
+                         missing_by_column=missing, source_format=raw.source_format,
+                         encoding=raw.encoding, delimiter=raw.delimiter if raw.source_format == "csv" else None,
+                         unparsed_by_column=unparsed)
+
+
+def _store_rejects(ctx: _Ctx, rejected: str, rows: list[tuple[int, str, str]]) -> None:
+    arrow = pa.table([pa.array([r for r, _, _ in rows], pa.int64()), pa.array([w for _, w, _ in rows], pa.string()),
+                      pa.array([c for _, _, c in rows], pa.string())], names=["source_row", "reason", "content"])
+    view = f"{rejected}__arrow"
+    ctx.con.register(view, arrow)
+    try:
+        ctx.con.execute(f"INSERT INTO {quote_ident(rejected)} SELECT source_row, reason, NULL, NULL, content "
+                        f"FROM {quote_ident(view)}")
+    finally:
+        ctx.con.unregister(view)
+
+
+def _rename_instagram_metric(ctx: _Ctx, raw: _Raw, cols: list[tuple[str, str]], label: str,
+                             warnings: list[Issue]) -> list[tuple[str, str]]:
+    """Instagram's per-metric files say ``"Date","Primary"``: the metric is in the title or file name."""
+    if [det.normalise(c) for c, _ in cols] != ["date", "primary"]:
+        return cols
+    stem = PurePosixPath(label.split(SEP)[-1]).stem
+    metric = (raw.title or stem or "").strip()
+    if not metric or det.normalise(metric) in ("date", "primary") or len(metric) > 100:
+        return cols
+    ctx.con.execute(f"ALTER TABLE {quote_ident(raw.table)} RENAME COLUMN {quote_ident(cols[1][0])} "
+                    f"TO {quote_ident(metric)}")
+    warnings.append(Issue("column_renamed", {"old": cols[1][0], "new": metric}, "info"))
+    return [cols[0], (metric, cols[1][1])]
+
+
+def _content_sql(cols: list[tuple[str, str]], delimiter: str, alias: str = "") -> str:
+    p = f"{alias}." if alias else ""
+    sep = {",": "','", ";": "';'", "\t": "chr(9)", "|": "'|'"}.get(delimiter, "','")
+    parts = ", ".join(f"coalesce(CAST({p}{quote_ident(c)} AS VARCHAR), '')" for c, _ in cols)
+    return f"concat_ws({sep}, {parts})" if cols else "''"
+
+
+def _drop_total_row(ctx: _Ctx, raw: _Raw, cols: list[tuple[str, str]], rejected: str,
+                    warnings: list[Issue]) -> None:
+    """A ``Total`` row first or last (YouTube Studio's Table data) is dropped and reported."""
+    if not cols or cols[0][1].upper() != "VARCHAR":
+        return
+    con = ctx.con
+    first = quote_ident(cols[0][0])
+    t = quote_ident(raw.table)
+    n = int(scalar(con, f"SELECT count(*) FROM {t}"))  # a fresh table: rowids are 0 .. n-1
+    for rowid in sorted({0, n - 1}):
+        got = con.execute(f"SELECT rowid, {raw.row_sql()}, {first} FROM {t} WHERE rowid = ?", [rowid]).fetchone()
+        if not got or got[2] is None:
+            continue
+        word = unicodedata.normalize("NFC", got[2]).strip().rstrip(":").strip().lower()
+        if word not in TOTAL_WORDS:
+            continue
+        con.execute(f"INSERT INTO {quote_ident(rejected)} SELECT {raw.row_sql()}, 'total_row', ?, {first}, "
+                    f"{_content_sql(cols, raw.delimiter)} FROM {t} WHERE rowid = ?", [cols[0][0], got[0]])
+        con.execute(f"DELETE FROM {t} WHERE rowid = ?", [got[0]])
+        warnings.append(Issue("total_row_dropped", {"row": int(got[1]), "column": cols[0][0]}))
+
+
+def _sample(ctx: _Ctx, raw: _Raw, col: str, total: int) -> list[str]:
+    """Distinct non-null values from the first rows and, for big tables, a seeded sample of the rest."""
+    q, t = quote_ident(col), quote_ident(raw.table)
+    n = limits.SAMPLE_ROWS
+    sql = f"SELECT {q} AS v FROM {t} LIMIT {n}"
+    if total > 2 * n:  # plus whole vectors spread over the table: cheap on millions of rows
+        pct = max(0.01, round(100 * n / total, 2))
+        sql = f"({sql}) UNION ALL (SELECT {q} AS v FROM {t} USING SAMPLE {pct}% (system, 42))"
+    got = ctx.con.execute(f"SELECT DISTINCT v FROM ({sql}) WHERE v IS NOT NULL LIMIT {limits.SAMPLE_DISTINCT}"
+                          ).fetchall()
+    return [r[0] for r in got]
+
+
+def _plan_column(ctx: _Ctx, raw: _Raw, col: str, dtype: str, index: int, total: int) -> _Plan | None:
+    d = dtype.upper()
+    rc = f"R.{quote_ident(col)}"
+    if d == "VARCHAR":
+        vals = [v for v in _sample(ctx, raw, col, total) if not is_missing(v)]
+        if not vals:
+            return None
+        return _plan_text(ctx, raw, col, rc, vals, index)
+    if "TIME ZONE" in d:
+        return _Plan(f"timezone('UTC', {rc})", "TIMESTAMP", source_is_text=False, can_fail=False)
+    if checks._is_number(d) and dates.header_says_time(col, _TIME_SYNONYMS):
+        got = ctx.con.execute(f"SELECT DISTINCT CAST({quote_ident(col)} AS DOUBLE) FROM {quote_ident(raw.table)} "
+                              f"WHERE {quote_ident(col)} IS NOT NULL LIMIT {limits.SAMPLE_DISTINCT}").fetchall()
+        unit = dates.infer_number_time([r[0] for r in got], raw.source_format == "xlsx")
+        if unit:
+            expr, typ = dates.number_time_sql(rc, *unit)
+            return _Plan(expr, typ, source_is_text=False)
+    return None
+
+
+def _plan_text(ctx: _Ctx, raw: _Raw, col: str, rc: str, vals: list[str], index: int) -> _Plan | None:
+    con = ctx.con
+    layout = dates.infer_numeric_layout(vals)
+    if layout is not None:
+        issues: list[Issue] = []
+        if layout.family == "dmy":
+            first, second = dates.order_probe(vals, layout.sep)
+            if (first or 0) <= 12 and (second or 0) <= 12:  # the sample cannot tell: ask every value
+                first, second = con.execute(f"SELECT {dates.order_probe_sql(quote_ident(col), layout.sep)} "
+                                            f"FROM {quote_ident(raw.table)}").fetchone()
+            default = raw.day_first_default if ctx.day_first is None else ctx.day_first
+            dates.decide_order(layout, first, second, default)
+            if layout.ambiguous and ctx.day_first is None:
+                example = next((v for v in vals if _day_month_differ(v)), vals[0]).strip()
+                issues.append(Issue("ambiguous_date_order", {
+                    "column": col, "example": example, "read_as": _read_as(con, layout.sql("x"), example),
+                    "day_first": layout.family == "dmy"}))
+        return _Plan(layout.sql(rc), layout.sql_type, issues=issues)
+    if dates.infer_text_layout(vals):
+        got = con.execute(f"SELECT DISTINCT {quote_ident(col)} FROM {quote_ident(raw.table)} "
+                          f"WHERE {quote_ident(col)} IS NOT NULL LIMIT {limits.MAX_MAPPED_DISTINCT + 1}").fetchall()
+        if len(got) <= limits.MAX_MAPPED_DISTINCT:
+            plan = dates.build_text_mapping([r[0] for r in got], ctx.today)
+            map_table = f"{raw.name}__map{index}"
+            typ = plan.sql_type
+            arrow = pa.table([pa.array(list(plan.mapping.keys()), pa.string()),
+                              pa.array(list(plan.mapping.values()),
+                                       pa.timestamp("us") if typ == "TIMESTAMP" else pa.date32())],
+                             names=["raw", "val"])
+            view = f"{map_table}__arrow"
+            con.register(view, arrow)
+            try:
+                ctx.created.append(map_table)
+                con.execute(f"CREATE TABLE {quote_ident(map_table)} AS SELECT * FROM {quote_ident(view)}")
+            finally:
+                con.unregister(view)
+            alias = f"M{index}"
+            issues = []
+            if plan.inferred:
+                lo, hi = plan.inferred
+                issues.append(Issue("year_inferred", {"column": col, "first": lo.isoformat(), "last": hi.isoformat(),
+                                                      "years": "–".join(sorted({str(lo.year), str(hi.year)}))}))
+            return _Plan(f"{alias}.val", typ, map_table=map_table, map_alias=alias, issues=issues)
+    if infer_bool(vals):
+        return _Plan(bool_sql(rc), "BOOLEAN")
+    norm = det.normalise(col)
+    if any(w in norm for w in _DURATION_WORDS) and infer_duration(vals):
+        return _Plan(duration_sql(rc), "DOUBLE")
+    fmt = infer_number(vals, raw.decimal_comma)
+    if fmt is None:
+        return None
+    expr, typ = fmt.sql(rc), ("BIGINT" if fmt.integer else "DOUBLE")
+    issues = []
+    if fmt.ambiguous:
+        example = next((v for v in vals if "," in v or "." in v), vals[0]).strip()
+        issues.append(Issue("ambiguous_number_format", {
+            "column": col, "example": example, "read_as": _read_as(con, fmt.sql("x"), example)}))
+    if dates.header_says_time(col, _TIME_SYNONYMS):
+        unit = dates.infer_number_time([fmt.parse(v) for v in vals], raw.source_format == "xlsx")
+        if unit:
+            expr, typ = dates.number_time_sql(expr, *unit)
+    return _Plan(expr, typ, issues=issues)
+
+
+def _day_month_differ(value: str) -> bool:
+    m = re.match(r"^\s*(\d{1,2})[./-](\d{1,2})[./-]", value)
+    return bool(m) and m.group(1) != m.group(2)
+
+
+def _read_as(con: duckdb.DuckDBPyConnection, expr: str, example: str) -> str:
+    """How a conversion reads one example value, as text (ISO for dates)."""
+    got = con.execute(f"SELECT CAST({expr} AS VARCHAR) FROM (SELECT CAST(? AS VARCHAR) AS x)", [example]).fetchone()
+    text = got[0] if got and got[0] is not None else "—"
+    return text[:-9] if text.endswith(" 00:00:00") else (text[:-2] if text.endswith(".0") else text)
+
+
+def _required_time_columns(found: det.Detection) -> list[str]:
+    if not found.kind:
+        return []
+    spec = det.SPEC_BY_KIND[found.kind]
+    out = [found.roles[r] for r in spec.required if r in det.TIME_ROLES and r in found.roles]
+    return out
+
+
+def _bad_sql(plan: _Plan, rc: str) -> str:
+    if not plan.can_fail:
+        return "FALSE"
+    if plan.source_is_text:
+        return f"({rc} IS NOT NULL AND NOT {missing_sql(rc)} AND ({plan.expr}) IS NULL)"
+    return f"({rc} IS NOT NULL AND ({plan.expr}) IS NULL)"
+
+
+def _build_typed(ctx: _Ctx, raw: _Raw, cols: list[tuple[str, str]], plans: dict[str, _Plan],
+                 required_time: list[str], rejected: str, unparsed: dict[str, int], warnings: list[Issue]) -> str:
+    """Rebuild the raw table with typed columns in one pass; reject rows whose required time does not parse.
+
+    Each converted column gets a ``__bad<i>`` flag (a value was there, the conversion gave NULL) in the
+    same pass; counting, rejecting and examples then read the flags, and the flags are dropped.
+    """
+    con = ctx.con
+    q = quote_ident
+    joins = "".join(f" LEFT JOIN {q(p.map_table)} AS {p.map_alias} ON {p.map_alias}.raw = R.{q(c)}"
+                    for c, p in plans.items() if p.map_table)
+    inner = [f"R.rowid AS {q(RID)}", f"{raw.row_sql('R')} AS {q(ROW)}"]
+    outer = [q(RID), q(ROW)]
+    flags: dict[str, str] = {}
+    for i, (c, _) in enumerate(cols):
+        plan = plans.get(c)
+        if plan is None:
+            inner.append(f"R.{q(c)}")
+            outer.append(q(c))
+            continue
+        src, flag = f"__src{i}", f"__bad{i}"
+        inner += [f"R.{q(c)} AS {q(src)}", f"CAST({plan.expr} AS {plan.dtype}) AS {q(c)}"]
+        outer.append(q(c))
+        if plan.can_fail:
+            real = f"NOT {missing_sql(q(src))}" if plan.source_is_text else "TRUE"
+            outer.append(f"(CASE WHEN {q(c)} IS NULL AND {q(src)} IS NOT NULL THEN {real} ELSE FALSE END) AS {q(flag)}")
+            flags[c] = flag
+    order = f" ORDER BY {q(RID)}" if joins else ""  # a join may shuffle rows; a projection keeps file order
+    con.execute(f"CREATE TABLE {q(raw.name)} AS SELECT {', '.join(outer)} FROM "
+                f"(SELECT {', '.join(inner)} FROM {q(raw.table)} AS R{joins}){order}")
+    ctx.created.append(raw.name)
+    t = q(raw.name)
+
+    req = [c for c in required_time if c in flags]
+    if req:
+        any_bad = " OR ".join(f"S.{q(flags[c])}" for c in req)
+        col_case = "CASE " + " ".join(f"WHEN S.{q(flags[c])} THEN ?" for c in req) + " END"
+        val_case = "CASE " + " ".join(f"WHEN S.{q(flags[c])} THEN CAST(R.{q(c)} AS VARCHAR)" for c in req) + " END"
+        con.execute(f"INSERT INTO {q(rejected)} SELECT S.{q(ROW)}, 'bad_date', {col_case}, {val_case}, "
+                    f"{_content_sql(cols, raw.delimiter, 'R')} FROM {t} AS S JOIN {q(raw.table)} AS R "
+                    f"ON R.rowid = S.{q(RID)} WHERE {any_bad}", req)
+        for c in req:
+            got = con.execute(f"SELECT count(*), list(source_row ORDER BY source_row)[1:{checks.EXAMPLES}] "
+                              f"FROM {q(rejected)} WHERE reason = 'bad_date' AND column_name = ?", [c]).fetchone()
+            if got[0]:
+                warnings.append(Issue("rows_rejected_bad_date", {"column": c, "count": int(got[0]),
+                                                                  "rows": checks.rows_text(list(got[1]))}))
+        con.execute(f"DELETE FROM {t} WHERE {any_bad.replace('S.', '')}")
+    others = [c for c in flags if c not in req]
+    if others:
+        counts = con.execute(f"SELECT {', '.join(f'count_if({q(flags[c])})' for c in others)} FROM {t}").fetchone()
+        for c, n in zip(others, counts):
+            if not n:
+                continue
+            unparsed[c] = int(n)
+            ex = con.execute(f"SELECT S.{q(ROW)} AS r, CAST(R.{q(c)} AS VARCHAR) FROM {t} AS S JOIN {q(raw.table)} "
+                             f"AS R ON R.rowid = S.{q(RID)} WHERE S.{q(flags[c])} ORDER BY r LIMIT {checks.EXAMPLES}"
+                             ).fetchall()
+            warnings.append(Issue("unparsed_values", {"column": c, "count": int(n),
+                                                      "rows": checks.rows_text([int(r[0]) for r in ex]),
+                                                      "example": str(ex[0][1])[:60] if ex else ""}))
+    for name in [RID, *flags.values()]:
+        con.execute(f"ALTER TABLE {t} DROP COLUMN {q(name)}")
+    _drop(con, [raw.table] + [p.map_table for p in plans.values() if p.map_table])
+    for name in [raw.table] + [p.map_table for p in plans.values() if p.map_table]:
+        if name in ctx.created:
+            ctx.created.remove(name)
+    return q(ROW)
+
+
+def _missing_counts(ctx: _Ctx, table: str, cols: list[tuple[str, str]], unparsed: dict[str, int]) -> dict[str, int]:
+    if not cols:
+        return {}
+    got = ctx.con.execute(f"SELECT {', '.join(f'count(*) - count({quote_ident(c)})' for c, _ in cols)} "
+                          f"FROM {quote_ident(table)}").fetchone()
+    out = {}
+    for (c, _), n in zip(cols, got):
+        n = int(n) - unparsed.get(c, 0)
+        if n > 0:
+            out[c] = n
+    return out

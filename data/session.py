@@ -87,9 +87,12 @@ class Workspace:
         return {d.kind for d in self.datasets if d.kind}
 
     # ---- loading ------------------------------------------------------------------------
-    def add_file(self, filename: str, source: bytes | str | Path, *, today: date | None = None) -> AddResult:
+    def add_file(self, filename: str, source: bytes | str | Path, *, today: date | None = None,
+                 encoding: str | None = None, day_first: bool | None = None) -> AddResult:
+        """Load a file; ``encoding``/``day_first`` answer an ``encoding_guessed``/``ambiguous_date_order``."""
         try:
-            pieces = ingest(self.con, filename, source, self._new_name, today=today)
+            pieces = ingest(self.con, filename, source, self._new_name, today=today, encoding=encoding,
+                            day_first=day_first)
         except LoadError as exc:
             return AddResult([], [exc.issue])
         added = [self._register(p) for p in pieces]
