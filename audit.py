@@ -16,9 +16,14 @@ from functools import partial
 
 from data.content import content_json
 from data.kpis import available_kpis, compute_kpis
+from data.retention import retention_json
 from data.session import Dataset, Workspace
 from kpi.report import kpi_report
 from ui.i18n import LANGS, tr, tr_issue
+
+
+def _csv_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +36,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout (default output)")
     p.add_argument("--lang", choices=LANGS, default="en",
                    help="language of labels, definitions and warnings (default: en)")
+    g = p.add_argument_group("retention")
+    g.add_argument("--period", choices=("day", "week", "month"),
+                   help="add a cohort retention matrix with cohorts by day, week (Monday start) or month")
+    g.add_argument("--active", metavar="EVENT[,EVENT...]", type=_csv_list, default=None,
+                   help="events that count as activity for retention (default: any event; for orders, "
+                        "a purchase with a positive amount)")
+    g.add_argument("--retention-rule", choices=("on", "on_or_after"), default="on",
+                   help="a user is retained in period k if active on period k (default) or on or after it")
     p.add_argument("--today", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
                    help="export date used to infer the year of year-less dates (default: today)")
     return p
@@ -51,7 +64,9 @@ def dataset_json(ds: Dataset, lang: str) -> dict[str, Any]:
 def build(ws: Workspace, args: argparse.Namespace) -> dict[str, Any]:
     doc: dict[str, Any] = {"datasets": [dataset_json(ds, args.lang) for ds in ws.datasets]}
     translate = partial(tr, lang=args.lang)
-    doc["kpis"] = kpi_report(compute_kpis(ws), translate, only=available_kpis(ws))
+    doc["kpis"] = kpi_report(compute_kpis(ws, active_events=args.active), translate, only=available_kpis(ws))
+    if args.period:
+        doc["retention"] = retention_json(ws, args.period, args.active, args.retention_rule)
     content = content_json(ws)
     if content is not None:
         doc["content"] = content

@@ -8,6 +8,9 @@ from typing import Any, Sequence
 import duckdb
 import pandas as pd
 
+# Pages catch this instead of importing duckdb themselves.
+DatabaseError = duckdb.Error
+
 MEMORY_LIMIT = os.environ.get("KPIWB_DUCKDB_MEMORY", "2GB")
 THREADS = int(os.environ.get("KPIWB_DUCKDB_THREADS", "2"))
 
@@ -20,6 +23,7 @@ def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     con.execute("SET threads = ?", [THREADS])
     con.execute("SET temp_directory = ?", [spill])
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET TimeZone = 'UTC'")
     return con
 
 

@@ -117,19 +117,22 @@ class Span:
 
 
 def data_span(con, ds: Dataset, date_range: DateRange = None) -> Span | None:
-    """First and last date of the dataset (any row with a time, activity or not), within the range.
+    """The dates the data covers (first to last row with a time, activity or not), clipped to the range.
 
-    The last date decides which periods are complete. None when nothing is in the range.
+    The last date of the whole data decides which periods are complete; clipped, it bounds the days
+    DAU is averaged over (as in ``data/kpis.py``). None when the range and the data do not overlap.
     """
     if check(ds) is not None:
         return None
-    lo, hi = _bounds(date_range)
     df = query(con, f"SELECT CAST(min(timestamp) AS DATE) AS first, CAST(max(timestamp) AS DATE) AS last "
-                    f"FROM {quote_ident(ds.view)} WHERE timestamp >= $lo AND timestamp < $hi", {"lo": lo, "hi": hi})
+                    f"FROM {quote_ident(ds.view)}")
     first, last = df["first"].iloc[0], df["last"].iloc[0]
     if pd.isna(first) or pd.isna(last):
         return None
-    return Span(_as_date(first), _as_date(last))
+    first, last = _as_date(first), _as_date(last)
+    if date_range is not None:
+        first, last = max(first, date_range[0]), min(last, date_range[1])
+    return Span(first, last) if first <= last else None
 
 
 def event_names(con, ds: Dataset, limit: int = 200) -> list[str]:
@@ -163,14 +166,16 @@ def cohort_counts(con, ds: Dataset, period: str = "week", active_events: Sequenc
     """Columns [segment,] cohort (date), k, active, last: one row per cohort and period index.
 
     Cohorts: users whose first activity is in the range. ``active`` = cohort users active in period k;
-    ``last`` = cohort users whose last activity is in period k, for the "on or after" rule. With ``max_k``, periods after it are
-    lumped into ``max_k + 1`` (only their ``last`` counts). With ``dimension``, users are split by
-    their value of that role at their first activity (``segment``; None when they have none).
+    ``last`` = cohort users whose last activity is in period k, for the "on or after" rule. With
+    ``max_k``, periods after it are lumped into ``max_k + 1`` (only their ``last`` counts). With
+    ``dimension``, users are split by their value of that role at their first activity (``segment``;
+    None when they have none).
 
     When the data spans at most 128 periods (``method="auto"``) each user's active periods become one
-    integer bitmask in a single GROUP BY over the rows; users are then grouped by (first period,
-    last period, mask), a small table, and expanded. Longer spans (daily cohorts over more than
-    four months) group distinct (user, period) pairs instead (``method="pairs"``, same result).
+    integer bitmask in a single GROUP BY over the rows; users are then counted per distinct mask (a
+    small table: the first and last period are its lowest and highest bit) and the masks expanded.
+    Longer spans (daily cohorts over more than four months) group distinct (user, period) pairs
+    instead (``method="pairs"``, same result, slower).
     """
     p = kr.Period(period)
     columns = (["segment"] if dimension else []) + ["cohort", "k", "active", "last"]
@@ -199,18 +204,25 @@ def cohort_counts(con, ds: Dataset, period: str = "week", active_events: Sequenc
             FROM up JOIN u USING (uid)
             GROUP BY ALL ORDER BY ALL"""
     else:
+        # one GROUP BY over the rows; the first and last period come from the mask, in the small tables
         one = f"1::{mask_type}"
         user_seg = ", arg_min_null(seg, ts) AS seg" if dimension else ""
+        having = "" if date_range is None else " HAVING min(ts) >= $lo AND min(ts) < $hi"
+        params["bits"] = n_periods
         sql = f"""
-            WITH u AS (SELECT min(i) AS c, max(i) AS m, bit_or({one} << i::{mask_type}) AS b{user_seg}
-                       FROM (SELECT *, {idx} AS i FROM ({src}))
-                       GROUP BY uid HAVING min(ts) >= $lo AND min(ts) < $hi),
-            pat AS (SELECT {seg_key}c, m, b, count(*) AS n FROM u GROUP BY ALL),
-            x AS (SELECT {seg_key}c, k, n AS active, 0 AS last FROM pat, range(0, least(m - c, $cap) + 1) AS r(k)
-                  WHERE (b >> (c + k)::{mask_type}) & {one} = {one}
-                  UNION ALL
-                  SELECT {seg_key}c, least(m - c, $cap + 1), 0, n FROM pat)
-            SELECT {seg_key}c, k, sum(active) AS active, sum(last) AS last FROM x GROUP BY ALL ORDER BY ALL"""
+            WITH u AS (SELECT bit_or({one} << i::{mask_type}) AS b{user_seg}
+                       FROM (SELECT *, {idx} AS i FROM ({src})) GROUP BY uid{having}),
+            pat AS (SELECT {seg_key}b, count(*) AS n FROM u GROUP BY ALL),
+            bits AS (SELECT {seg_key}b, n, i FROM pat, range(0, $bits) AS r(i)
+                     WHERE (b >> i::{mask_type}) & {one} = {one}),
+            x AS (SELECT {seg_key}n, i, min(i) OVER w AS c, max(i) OVER w AS m FROM bits
+                  WINDOW w AS (PARTITION BY {seg_key}b))
+            SELECT {seg_key}c, least(i - c, $cap + 1) AS k,
+                   coalesce(sum(n) FILTER (WHERE i - c <= $cap), 0) AS active,
+                   coalesce(sum(n) FILTER (WHERE i = m), 0) AS last
+            FROM x GROUP BY ALL ORDER BY ALL"""
+        if date_range is None:
+            del params["lo"], params["hi"]
     df = query(con, sql, params)
     out = {"cohort": [kr.add_periods(base, p, int(c)) for c in df["c"]],
            "k": df["k"].astype("int64").to_numpy(),
@@ -442,6 +454,9 @@ def retention_json(ws: Workspace, period: str = "week", active_events: Sequence[
         doc["issue"] = {"code": problem.code, "params": dict(problem.params)}
         return doc
     ds, con = usable[0], ws.con
+    if ds.kind != "events":
+        active_events = None   # orders: activity is a purchase
+        doc["active_events"] = None
     matrix = cohort_matrix(con, ds, str(p), active_events, str(r), date_range)
     doc.update(dataset=ds.label, kind=ds.kind,
                last_date=matrix.last_date.isoformat() if matrix.last_date else None)
