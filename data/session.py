@@ -38,6 +38,11 @@ class Dataset:
     date_range: tuple[date, date] | None
     warnings: list[Issue] = field(default_factory=list)
     rejected_table: str | None = None
+    file_id: int = 0                       # datasets read from one file (sheets, ZIP members) share it
+    source_format: str = "csv"
+    encoding: str | None = None
+    delimiter: str | None = None
+    load_options: dict = field(default_factory=dict)
 
     @property
     def view(self) -> str:
@@ -72,6 +77,8 @@ class Workspace:
         self.datasets: list[Dataset] = []
         self._ids = itertools.count(1)
         self.remembered_roles: dict[str, tuple[str, dict[str, str]]] = {}
+        self._files = itertools.count(1)
+        self._sources: dict[int, tuple[str, bytes | str | Path]] = {}
 
     # ---- naming -------------------------------------------------------------------------
     def _new_name(self) -> str:
@@ -90,13 +97,44 @@ class Workspace:
     def add_file(self, filename: str, source: bytes | str | Path, *, today: date | None = None,
                  encoding: str | None = None, day_first: bool | None = None) -> AddResult:
         """Load a file; ``encoding``/``day_first`` answer an ``encoding_guessed``/``ambiguous_date_order``."""
+        added, issues = self._load(filename, source, today=today, encoding=encoding, day_first=day_first)
+        self.datasets.extend(added)
+        return AddResult(added, issues)
+
+    def _load(self, filename: str, source: bytes | str | Path, *, today: date | None, encoding: str | None,
+              day_first: bool | None) -> tuple[list[Dataset], list[Issue]]:
         try:
             pieces = ingest(self.con, filename, source, self._new_name, today=today, encoding=encoding,
                             day_first=day_first)
         except LoadError as exc:
-            return AddResult([], [exc.issue])
+            return [], [exc.issue]
+        file_id = next(self._files)
+        self._sources[file_id] = (filename, source)
+        options = {"today": today, "encoding": encoding, "day_first": day_first}
         added = [self._register(p) for p in pieces]
-        self.datasets.extend(added)
+        for ds, piece in zip(added, pieces):
+            ds.file_id, ds.load_options = file_id, options
+            ds.source_format, ds.encoding, ds.delimiter = piece.source_format, piece.encoding, piece.delimiter
+        return added, []
+
+    def reload(self, name: str, *, today: date | None = None, encoding: str | None = None,
+               day_first: bool | None = None) -> AddResult:
+        """Read the file a dataset came from again with other options (date order, encoding, export
+        date for year-less dates). Every dataset of that file is replaced in place; on failure the
+        old ones stay."""
+        ds = self.get(name)
+        if ds is None or ds.file_id not in self._sources:
+            return AddResult([], [])
+        filename, source = self._sources[ds.file_id]
+        added, issues = self._load(filename, source, today=today, encoding=encoding, day_first=day_first)
+        if issues:
+            return AddResult([], issues)
+        old = [d for d in self.datasets if d.file_id == ds.file_id]
+        at = self.datasets.index(old[0])
+        for d in old:
+            self._drop(d)
+        self.datasets[at:at] = added
+        self._sources.pop(ds.file_id, None)
         return AddResult(added, [])
 
     def _register(self, piece: IngestedTable) -> Dataset:
@@ -166,6 +204,11 @@ class Workspace:
         ds = self.get(name)
         if ds is None:
             return
+        self._drop(ds)
+        if not any(d.file_id == ds.file_id for d in self.datasets):
+            self._sources.pop(ds.file_id, None)
+
+    def _drop(self, ds: Dataset) -> None:
         self.con.execute(f"DROP VIEW IF EXISTS {quote_ident(ds.view)}")
         self.con.execute(f"DROP TABLE IF EXISTS {quote_ident(ds.name)}")
         if ds.rejected_table:

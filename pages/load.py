@@ -1,6 +1,8 @@
 """Load data: upload exports or try a sample; see what was detected and fix the mapping."""
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from data.detect import KIND_NAMES, SPEC_BY_KIND, match_roles
@@ -54,8 +56,41 @@ if not ws.datasets:
 st.subheader(t("load.datasets_title", n=len(ws.datasets)))
 
 
+def _format_note(ds: Dataset) -> str:
+    if ds.source_format == "xlsx":
+        return t("load.format_xlsx")
+    sep = {",": ",", ";": ";", "\t": "TAB", "|": "|"}.get(ds.delimiter or ",", ds.delimiter or ",")
+    return t("load.format_text", encoding=(ds.encoding or "UTF-8").upper(), sep=sep)
+
+
 def _fmt_int(n: int) -> str:
     return f"{n:,}".replace(",", "\u202f")
+
+
+ENCODINGS = [None, "utf-8", "utf-16", "windows-1251", "gb18030", "windows-1252"]
+READ_OPTION_CODES = {"ambiguous_date_order", "encoding_guessed", "year_inferred", "invalid_characters"}
+
+
+def _read_options(ds: Dataset) -> None:
+    """Answer the reader's questions: date order, text encoding, export date for year-less dates."""
+    opts = ds.load_options
+    with st.form(f"read_{ds.name}", border=False):
+        c1, c2, c3 = st.columns(3)
+        orders = [None, True, False]
+        order_labels = {None: t("load.order_auto"), True: t("load.order_day_first"),
+                        False: t("load.order_month_first")}
+        day_first = c1.radio(t("load.date_order"), orders, index=orders.index(opts.get("day_first")),
+                             format_func=order_labels.__getitem__, key=f"dayfirst_{ds.name}")
+        enc_labels = {e: e.upper() if e else t("load.encoding_auto") for e in ENCODINGS}
+        current = opts.get("encoding") if opts.get("encoding") in ENCODINGS else None
+        encoding = c2.selectbox(t("load.encoding"), ENCODINGS, index=ENCODINGS.index(current),
+                                format_func=enc_labels.__getitem__, key=f"enc_{ds.name}")
+        export_date = c3.date_input(t("load.export_date"), value=opts.get("today") or date.today(),
+                                    help=t("load.export_date_help"), key=f"today_{ds.name}")
+        if st.form_submit_button(t("load.reload"), icon=":material/refresh:"):
+            res = ws.reload(ds.name, today=export_date, encoding=encoding, day_first=day_first)
+            st.session_state.setdefault("load_messages", []).extend(res.issues)
+            st.rerun()
 
 
 def _mapping_form(ds: Dataset) -> None:
@@ -92,7 +127,7 @@ for ds in list(ws.datasets):
         head, actions = st.columns([5, 1])
         kind_label = t(f"kind.{ds.kind}") if ds.kind else t("kind.unknown")
         head.markdown(f"#### :material/table: {ds.label}")
-        head.caption(t("load.detected_as", kind=kind_label))
+        head.caption(t("load.detected_as", kind=kind_label) + " · " + _format_note(ds))
         if actions.button(t("load.remove"), key=f"rm_{ds.name}", icon=":material/delete:"):
             ws.remove(ds.name)
             st.rerun()
@@ -107,8 +142,8 @@ for ds in list(ws.datasets):
         else:
             st.markdown(t("load.no_date_range"))
         show_issues(ds.warnings)
-        tab_preview, tab_cols, tab_map = st.tabs([t("load.tab_preview"), t("load.tab_columns"),
-                                                  t("load.tab_mapping")])
+        tab_preview, tab_cols, tab_map, tab_read = st.tabs([t("load.tab_preview"), t("load.tab_columns"),
+                                                            t("load.tab_mapping"), t("load.tab_reading")])
         with tab_preview:
             st.dataframe(ws.head(ds.name, 10), hide_index=True)
             if ds.rows_rejected and ds.rejected_table:
@@ -124,3 +159,7 @@ for ds in list(ws.datasets):
                 hide_index=True)
         with tab_map:
             _mapping_form(ds)
+        with tab_read:
+            if any(w.code in READ_OPTION_CODES for w in ds.warnings):
+                st.info(t("load.reading_hint"), icon=":material/help:")
+            _read_options(ds)

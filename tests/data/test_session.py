@@ -71,3 +71,19 @@ def test_orders_amount_from_quantity_times_price():
     assert ds.kind == "orders"
     got = query(ws.con, f"SELECT amount FROM {quote_ident(ds.view)} ORDER BY timestamp")
     assert [round(v, 2) for v in got["amount"]] == [15.3, -27.5]
+
+
+def test_reload_with_day_first_replaces_the_dataset_in_place():
+    content = csv_bytes(["date", "views"], [["01/02/2026", 10], ["03/04/2026", 20]])
+    ws = Workspace()
+    ws.add_file("events.csv", EVENTS)
+    (ds,) = ws.add_file("daily.csv", content, today=date(2026, 11, 23)).datasets
+    assert "ambiguous_date_order" in [w.code for w in ds.warnings]
+    month_first = ds.date_range
+    res = ws.reload(ds.name, day_first=True, today=date(2026, 11, 23))
+    assert res.issues == []
+    assert [d.label for d in ws.datasets] == ["events.csv", "daily.csv"]
+    new = ws.datasets[1]
+    assert new.load_options["day_first"] is True
+    assert (month_first, new.date_range) == ((date(2026, 1, 2), date(2026, 3, 4)),
+                                             (date(2026, 2, 1), date(2026, 4, 3)))

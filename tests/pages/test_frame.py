@@ -65,3 +65,16 @@ def test_every_page_with_all_samples_loaded(page):
     at.switch_page(page).run()
     assert not at.exception
     assert untranslated(at) == []
+
+
+def test_ambiguous_dates_can_be_reread_day_first():
+    at = new_app()
+    at.file_uploader[0].upload("daily.csv", b"date,views\n01/02/2026,10\n03/04/2026,20\n", "text/csv")
+    at.run()
+    ds = at.session_state["workspace"].datasets[0]
+    assert ds.date_range[0].isoformat() == "2026-01-02"
+    at.radio(key=f"dayfirst_{ds.name}").set_value(True)
+    at.button(key=f"FormSubmitter:read_{ds.name}-Read the file again").click().run()
+    assert not at.exception
+    new = at.session_state["workspace"].datasets[0]
+    assert (new.date_range[0].isoformat(), new.date_range[1].isoformat()) == ("2026-02-01", "2026-04-03")
