@@ -15,6 +15,7 @@ from typing import Any
 from functools import partial
 
 from data.content import content_json
+from data.funnel import FunnelInputError, funnel_json
 from data.kpis import available_kpis, compute_kpis
 from data.retention import retention_json
 from data.session import Dataset, Workspace
@@ -44,6 +45,19 @@ def _parser() -> argparse.ArgumentParser:
                         "a purchase with a positive amount)")
     g.add_argument("--retention-rule", choices=("on", "on_or_after"), default="on",
                    help="a user is retained in period k if active on period k (default) or on or after it")
+    f = p.add_argument_group("funnel")
+    f.add_argument("--funnel", nargs="+", metavar="STEP",
+                   help="add an event-log funnel: STEP,STEP,... in order (a|b = either event)")
+    f.add_argument("--window", default="7d",
+                   help="conversion window for --funnel, from the first step: 30m, 12h, 7d (default 7d)")
+    f.add_argument("--funnel-order", choices=("ordered", "strict", "any"), default="ordered",
+                   help="ordered: other events may happen between steps (default); strict: the next event "
+                        "must be the next step; any: steps in any order")
+    f.add_argument("--funnel-exclude", metavar="EVENT", default=None,
+                   help="drop attempts in which this event happens")
+    p.add_argument("--html", type=Path, default=None, metavar="OUT",
+                   help="write the audit report to OUT: one self-contained HTML file "
+                        "(OUT ending in .zip: Markdown + PNG charts; .csv: every KPI)")
     p.add_argument("--today", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
                    help="export date used to infer the year of year-less dates (default: today)")
     return p
@@ -65,6 +79,9 @@ def build(ws: Workspace, args: argparse.Namespace) -> dict[str, Any]:
     doc: dict[str, Any] = {"datasets": [dataset_json(ds, args.lang) for ds in ws.datasets]}
     translate = partial(tr, lang=args.lang)
     doc["kpis"] = kpi_report(compute_kpis(ws, active_events=args.active), translate, only=available_kpis(ws))
+    if args.funnel:
+        steps = [s.strip() for arg in args.funnel for s in arg.split(",") if s.strip()]
+        doc["funnel"] = funnel_json(ws, steps, args.window, args.funnel_order, exclude=args.funnel_exclude)
     if args.period:
         doc["retention"] = retention_json(ws, args.period, args.active, args.retention_rule)
     content = content_json(ws)
@@ -85,7 +102,23 @@ def main(argv: list[str] | None = None) -> int:
         if res.issues:
             print(f"audit.py: {tr_issue(res.issues[0], args.lang)}", file=sys.stderr)
             return 2
-    doc = build(ws, args)
+    if args.html is not None:
+        from data.report import ReportOptions
+        from ui.report_render import write_report
+        try:
+            written = write_report(ws, args.html, args.lang, ReportOptions())
+        except OSError as exc:
+            print(f"audit.py: {tr('report.cli.cannot_write', args.lang, path=args.html, detail=exc.strerror or exc)}",
+                  file=sys.stderr)
+            return 2
+        print(f"audit.py: {tr('report.cli.written', args.lang, path=written)}", file=sys.stderr)
+        if not args.json:
+            return 0
+    try:
+        doc = build(ws, args)
+    except FunnelInputError as exc:
+        print("audit.py: " + " ".join(tr_issue(i, args.lang) for i in exc.issues), file=sys.stderr)
+        return 2
     json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
     return 0

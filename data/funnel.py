@@ -23,8 +23,11 @@ Event-log funnel rules (the tests in tests/data/test_funnel.py pin every one of 
   the dimension's value on that attempt's first event. Time to convert is measured on the
   user's earliest completed attempt: its completion time minus its start.
 
-The per-user matching runs in SQL (ASOF joins for ``ordered``, a gaps-and-islands pass for
-``strict``, a RANGE window for ``any``), never in Python loops.
+The per-user matching runs in SQL, never in Python loops: one ASOF join per step for ``ordered``
+(greedy earliest match, which reaches the furthest step any matching could), one sort of each
+user's sequence plus a hash aggregation for ``strict``, a RANGE window for ``any``. Users are
+matched on a 64-bit hash of their id (sorting hashes is much cheaper than sorting strings): two ids
+would have to collide, odds about 1 in 10^6 even for ten million users, to merge two users.
 """
 from __future__ import annotations
 
@@ -220,7 +223,8 @@ def _users_sql(view: str, k: int, order: str, seg_role: str | None, exclude: boo
             "WHERE user_id IS NOT NULL AND \"timestamp\" IS NOT NULL AND event IS NOT NULL "
             "AND \"timestamp\" >= $lo AND \"timestamp\" <= $hi + to_seconds($w)")
     ctes = [stepmap,
-            f"ev AS NOT MATERIALIZED (SELECT b.u, b.ts, b.event, b.seg, s.step FROM ({base}) b JOIN stepmap s USING (event))"]
+            f"ev AS NOT MATERIALIZED (SELECT b.u, b.ts, b.event, b.seg, s.step FROM ({base}) b "
+            "JOIN stepmap s USING (event))"]
     if order == "ordered":
         ctes.append(_attempts_ordered(k))
     elif order == "strict":
