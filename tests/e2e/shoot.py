@@ -21,7 +21,7 @@ def main() -> None:
     samples = rest[: rest.index("--")] if "--" in rest else rest
     pages = rest[rest.index("--") + 1:] if "--" in rest else PAGES
     with app_server() as url, browser() as b:
-        page = b.new_page(viewport={"width": 1400, "height": 1000})
+        page = b.new_page(viewport={"width": 1400, "height": int(__import__("os").environ.get("SHOT_HEIGHT", "3200"))})
         page.goto(f"{url}/?lang={lang}")
         wait_idle(page)
         for s in samples:
