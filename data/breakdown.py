@@ -26,6 +26,9 @@ from data import detect as det
 from data.db import query, quote_ident
 from data.kpis import PURCHASE_EVENTS, STILL_ACTIVE_AFTER_DAYS
 from data.retention import NOT_ACTIVITY_STATUS
+from data.sources import Source as _Source
+from data.sources import has_role as _has_role
+from data.sources import stack as _source
 from data.session import Workspace
 from kpi.attribution import Mode, SegmentSums
 
@@ -36,48 +39,7 @@ DIMENSIONS: tuple[str, ...] = ROLE_DIMENSIONS + TIME_DIMENSIONS
 COLUMNS = ["segment", "num", "den"]
 
 
-@dataclass(frozen=True)
-class _Stack:
-    sql: str                # a parenthesised subquery with one column per wanted role
-    roles: frozenset[str]   # roles mapped in at least one stacked dataset
-
-
-def _has_role(ds, role: str) -> bool:
-    if role == "amount" and ds.kind == "orders":
-        return "amount" in ds.roles or {"quantity", "unit_price"} <= ds.roles.keys()
-    return role in ds.roles
-
-
-def _sql_type(role: str) -> str:
-    if role in det.DATE_ROLES:
-        return "DATE"
-    if role in det.TIME_ROLES:
-        return "TIMESTAMP"
-    if role in det.MEASURE_ROLES:
-        return "DOUBLE"
-    return "VARCHAR"
-
-
-def _stack(ws: Workspace, kind: str, required: Sequence[str], optional: Sequence[str] = ()) -> _Stack | None:
-    datasets = [d for d in ws.of_kind(kind) if all(_has_role(d, r) for r in required)]
-    if not datasets:
-        return None
-    wanted = [*required, *[r for r in optional if r not in required]]
-    present: set[str] = set()
-    selects = []
-    for d in datasets:
-        cols = []
-        for role in wanted:
-            if _has_role(d, role):
-                present.add(role)
-                cols.append(quote_ident(role))
-            else:
-                cols.append(f"CAST(NULL AS {_sql_type(role)}) AS {quote_ident(role)}")
-        selects.append(f"SELECT {', '.join(cols)} FROM {quote_ident(d.view)}")
-    return _Stack("(" + " UNION ALL ".join(selects) + ")", frozenset(present))
-
-
-def _daily(ws: Workspace) -> _Stack | None:
+def _daily(ws: Workspace) -> _Source | None:
     """Daily social stats merged per date over files (as ``data.kpis`` does: the largest value wins)."""
     measures = ("views", "likes", "comments", "shares")
     datasets = [d for d in ws.of_kind("social_daily") if "date" in d.roles]
@@ -89,7 +51,7 @@ def _daily(ws: Workspace) -> _Stack | None:
         cols = ["date"] + [f"sum({m}) AS {m}" if m in d.roles else f"CAST(NULL AS DOUBLE) AS {m}" for m in measures]
         per_file.append(f"SELECT {', '.join(cols)} FROM {quote_ident(d.view)} WHERE date IS NOT NULL GROUP BY date")
     merged = ", ".join(f"max({m}) AS {m}" for m in measures)
-    return _Stack(f"(SELECT date, {merged} FROM ({' UNION ALL '.join(per_file)}) GROUP BY date)",
+    return _Source(f"(SELECT date, {merged} FROM ({' UNION ALL '.join(per_file)}) GROUP BY date)",
                   frozenset({"date", *present}))
 
 
@@ -113,11 +75,11 @@ def _segment_expr(dimension: str, time_expr: str) -> str:
 _Builder = Callable[[Workspace, str], str | None]
 
 
-def _events(ws: Workspace) -> _Stack | None:
-    return _stack(ws, "events", ("user_id", "timestamp"), ("event", "revenue", "channel", "device", "region"))
+def _events(ws: Workspace) -> _Source | None:
+    return _source(ws, "events", ("user_id", "timestamp"), ("event", "revenue", "channel", "device", "region"))
 
 
-def _user_ctes(ev: _Stack, dimension: str) -> list[str]:
+def _user_ctes(ev: _Source, dimension: str) -> list[str]:
     """``seg(uid, segment, first_ts)``, ``act(uid, d)`` and ``buys(uid, d)`` over the event log."""
     purchase = ("list_contains($purchase_events, regexp_replace(lower(trim(event)), '[\\s\\-]+', '_', 'g'))"
                 if "event" in ev.roles else "false")
@@ -190,11 +152,11 @@ def _retention(k: int) -> _Builder:
     return build
 
 
-def _orders(ws: Workspace) -> _Stack | None:
-    return _stack(ws, "orders", ("timestamp", "amount"), ("order_id", "customer_id", "status", "channel", "coupon"))
+def _orders(ws: Workspace) -> _Source | None:
+    return _source(ws, "orders", ("timestamp", "amount"), ("order_id", "customer_id", "status", "channel", "coupon"))
 
 
-def _order_ctes(o: _Stack, dimension: str) -> list[str]:
+def _order_ctes(o: _Source, dimension: str) -> list[str]:
     """``o``: one row per order: ts, total, customer, cancelled, and its segment (of the first line)."""
     return [
         f"""o_lines AS (SELECT *, row_number() OVER () AS _line FROM {o.sql}
@@ -233,8 +195,8 @@ def _repurchase(ws: Workspace, dimension: str) -> str | None:
         SELECT segment, count(*) FILTER (WHERE n >= 2) AS num, count(*) AS den FROM c GROUP BY segment"""
 
 
-def _posts(ws: Workspace) -> _Stack | None:
-    return _stack(ws, "social_posts", ("post_time", "views"), ("likes", "comments", "shares", "format"))
+def _posts(ws: Workspace) -> _Source | None:
+    return _source(ws, "social_posts", ("post_time", "views"), ("likes", "comments", "shares", "format"))
 
 
 def _views_per_video(ws: Workspace, dimension: str) -> str | None:
@@ -268,7 +230,7 @@ def _engagement(ws: Workspace, dimension: str) -> str | None:
 
 def _durations(role: str) -> _Builder:
     def build(ws: Workspace, dimension: str) -> str | None:
-        tk = _stack(ws, "tickets", ("created", role), ("channel", "agent"))
+        tk = _source(ws, "tickets", ("created", role), ("channel", "agent"))
         if tk is None:
             return None
         ok = f"{role} IS NOT NULL AND {role} >= created"

@@ -245,3 +245,14 @@ def missing_required(kind: str, roles: dict[str, str]) -> list[str]:
         if all(r in roles for r in alt):
             return []
     return missing
+
+
+def role_sql_type(role: str) -> str:
+    """The SQL type of a role's column in the canonical views."""
+    if role in DATE_ROLES:
+        return "DATE"
+    if role in TIME_ROLES:
+        return "TIMESTAMP"
+    if role in MEASURE_ROLES:
+        return "DOUBLE"
+    return "VARCHAR"

@@ -38,6 +38,9 @@ from data.db import query, quote_ident
 from data.funnel import funnel_counts as funnel_step_counts
 from data.retention import NOT_ACTIVITY_STATUS
 from data.session import Dataset, Workspace
+from data.sources import Source as _Source
+from data.sources import has_role as _has_role
+from data.sources import stack as _source
 from kpi.change import PeriodComparison, covers, period_change, previous_period, same_period_last_year
 from kpi import formulas as f
 from kpi.registry import METRICS, Metric
@@ -67,52 +70,6 @@ VARIANTS: tuple[str, ...] = ("daily", "posts", "leads_profile_views", "sales_pro
 
 
 # ---- sources ------------------------------------------------------------------------------------------
-
-def _role_type(role: str) -> str:
-    if role in det.DATE_ROLES:
-        return "DATE"
-    if role in det.TIME_ROLES:
-        return "TIMESTAMP"
-    if role in det.MEASURE_ROLES:
-        return "DOUBLE"
-    return "VARCHAR"
-
-
-def _has_role(ds: Dataset, role: str) -> bool:
-    if role == "amount" and ds.kind == "orders":
-        return "amount" in ds.roles or {"quantity", "unit_price"} <= ds.roles.keys()
-    return role in ds.roles
-
-
-@dataclass(frozen=True)
-class _Source:
-    """Stacked rows of every dataset of a kind that maps the required roles."""
-
-    sql: str                   # a parenthesised subquery with one column per wanted role
-    roles: frozenset[str]      # roles mapped in at least one of the stacked datasets
-
-    def has(self, *roles: str) -> bool:
-        return all(r in self.roles for r in roles)
-
-
-def _source(ws: Workspace, kind: str, required: Sequence[str], optional: Sequence[str] = ()) -> _Source | None:
-    datasets = [d for d in ws.of_kind(kind) if all(_has_role(d, r) for r in required)]
-    if not datasets:
-        return None
-    wanted = [*required, *[r for r in optional if r not in required]]
-    selects = []
-    present: set[str] = set()
-    for d in datasets:
-        cols = []
-        for role in wanted:
-            if _has_role(d, role):
-                present.add(role)
-                cols.append(quote_ident(role))
-            else:
-                cols.append(f"CAST(NULL AS {_role_type(role)}) AS {quote_ident(role)}")
-        selects.append(f"SELECT {', '.join(cols)} FROM {quote_ident(d.view)}")
-    return _Source("(" + " UNION ALL ".join(selects) + ")", frozenset(present))
-
 
 def _social_daily_source(ws: Workspace) -> _Source | None:
     """Daily social stats merged per date over files (sums per file and date, then the largest value)."""

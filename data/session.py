@@ -59,16 +59,6 @@ class AddResult:
     issues: list[Issue]
 
 
-def _sql_type_for(role: str) -> str:
-    if role in det.DATE_ROLES:
-        return "DATE"
-    if role in det.TIME_ROLES:
-        return "TIMESTAMP"
-    if role in det.MEASURE_ROLES:
-        return "DOUBLE"
-    return "VARCHAR"
-
-
 class Workspace:
     """One DuckDB connection per browser session, never shared."""
 
@@ -180,7 +170,7 @@ class Workspace:
     def _build_view(self, ds: Dataset) -> None:
         exprs = []
         for role, col in ds.roles.items():
-            exprs.append(f"TRY_CAST({quote_ident(col)} AS {_sql_type_for(role)}) AS {quote_ident(role)}")
+            exprs.append(f"TRY_CAST({quote_ident(col)} AS {det.role_sql_type(role)}) AS {quote_ident(role)}")
         if ds.kind == "orders" and "amount" not in ds.roles and {"quantity", "unit_price"} <= ds.roles.keys():
             exprs.append(f"TRY_CAST({quote_ident(ds.roles['quantity'])} AS DOUBLE) * "
                          f"TRY_CAST({quote_ident(ds.roles['unit_price'])} AS DOUBLE) AS amount")
