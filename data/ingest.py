@@ -152,12 +152,12 @@ def ingest(con: duckdb.DuckDBPyConnection, filename: str, source: bytes | str | 
     except LoadError:
         _drop(con, ctx.created)
         raise
+    except (duckdb.OutOfMemoryException, MemoryError):
+        _drop(con, ctx.created)
+        raise LoadError("out_of_memory", file=filename) from None
     except (duckdb.Error, csv.Error, UnicodeError) as exc:
         _drop(con, ctx.created)
         raise LoadError("unreadable_file", file=filename, detail=_first_line(exc)) from None
-    except MemoryError:
-        _drop(con, ctx.created)
-        raise LoadError("file_too_large", file=filename, limit_mb=limits.MAX_UPLOAD_BYTES // limits.MB) from None
     except Exception:  # the user gets a message, the log gets the traceback
         log.exception("loading %s failed", filename)
         _drop(con, ctx.created)
@@ -205,7 +205,11 @@ def _to_path(source: bytes | str | Path, filename: str, tmpdir: Path) -> Path:
 
 
 def _ingest_file(ctx: _Ctx, path: Path, label: str, depth: int) -> list[IngestedTable]:
+    if path.stat().st_size == 0:  # an empty member of an archive
+        raise LoadError("empty_file", file=label)
     kind = containers.sniff_kind(path)
+    if kind == "bad_zip":
+        raise LoadError("bad_archive", file=label)
     if kind == "zip":
         return _ingest_zip(ctx, path, label, depth)
     if kind in ("xlsx", "xls"):
@@ -279,7 +283,8 @@ def _script(names: list[str]) -> tuple[bool, bool]:
 
 
 # --- text files ----------------------------------------------------------------------------------
-def _load_text(ctx: _Ctx, path: Path, label: str, forced: str | None = None, name: str | None = None) -> _Raw:
+def _load_text(ctx: _Ctx, path: Path, label: str, forced: str | None = None, name: str | None = None,
+               mixed: str | None = None) -> _Raw:
     size = path.stat().st_size
     with open(path, "rb") as fh:
         head = fh.read(limits.HEAD_BYTES)
@@ -288,6 +293,8 @@ def _load_text(ctx: _Ctx, path: Path, label: str, forced: str | None = None, nam
     if forced:
         bom = enc.detect(head, whole)
         guess = enc.Guess(forced, bom=bom.bom if bom.encoding == forced else 0)
+    elif mixed:
+        guess = enc.Guess(enc.UTF8, bom=enc.detect(head, whole).bom, mixed=mixed)
     else:
         guess = enc.detect(head, whole)
     warnings: list[Issue] = []
@@ -297,7 +304,12 @@ def _load_text(ctx: _Ctx, path: Path, label: str, forced: str | None = None, nam
     work = path
     if not guess.is_utf8 or b"\x00" in head or forced == "utf-8":
         work = ctx.tmp(".csv")
-        bad = enc.transcode(path, work, guess.encoding, guess.bom)
+        if guess.mixed:
+            bad, legacy_lines = enc.transcode_mixed(path, work, guess.mixed, guess.bom)
+            warnings.append(Issue("mixed_encodings", {"file": label, "count": legacy_lines,
+                                                      "encoding": ENCODINGS.get(guess.mixed, guess.mixed)}))
+        else:
+            bad = enc.transcode(path, work, guess.encoding, guess.bom)
         if bad:
             warnings.append(Issue("invalid_characters", {"file": label, "count": bad}))
         with open(work, "rb") as fh:
@@ -307,6 +319,9 @@ def _load_text(ctx: _Ctx, path: Path, label: str, forced: str | None = None, nam
         text_head = enc.decode_head(head, guess, whole)
     if len(_CONTROL.findall(text_head[:65536])) > max(8, len(text_head[:65536]) // 100):
         raise LoadError("not_text", file=label)
+    markup = _markup_format(text_head)
+    if markup:
+        raise LoadError("markup_file", file=label, format=markup)
     dialect = sniff(text_head, whole)
     if not dialect.names:
         raise LoadError("no_rows", file=label)
@@ -316,10 +331,11 @@ def _load_text(ctx: _Ctx, path: Path, label: str, forced: str | None = None, nam
         raise LoadError("line_too_long", file=label, limit_kb=limits.HEAD_BYTES // 1024)
     names = unique_names(dialect.names)
     cyr, cjk = _script(names)
+    legacy = guess.mixed or guess.encoding
     name = name or ctx.new_name()
     raw = _Raw(name=name, table=f"{name}__raw", row_offset=dialect.first_data_line, source_format="csv",
-               day_first_default=dialect.delimiter == ";" or guess.encoding in ("cp1251", "gb18030") or cyr or cjk,
-               decimal_comma=dialect.delimiter == ";" or guess.encoding == "cp1251" or cyr,
+               day_first_default=dialect.delimiter == ";" or legacy in ("cp1251", "gb18030") or cyr or cjk,
+               decimal_comma=dialect.delimiter == ";" or legacy == "cp1251" or cyr,
                delimiter=dialect.delimiter, title=dialect.title,
                encoding=ENCODINGS.get(guess.encoding, guess.encoding), warnings=warnings)
     ctx.created.append(raw.table)
@@ -343,15 +359,33 @@ def _load_text(ctx: _Ctx, path: Path, label: str, forced: str | None = None, nam
             with open(path, "rb") as fh:
                 fh.seek(max(0, bad_at - 4096))
                 window = fh.read(limits.HEAD_BYTES)
-            legacy = enc.detect(window, whole=False)
+            later = enc.detect(window, whole=False)
             ascii_head = head[guess.bom:bad_at].isascii()
             ctx.created.remove(raw.table)
-            if ascii_head and not legacy.is_utf8 and legacy.confident:
-                return _load_text(ctx, path, label, forced=legacy.encoding, name=name)
+            if ascii_head and later.mixed is None and not later.is_utf8 and later.confident:
+                return _load_text(ctx, path, label, forced=later.encoding, name=name)
+            mixed = later.mixed or (None if ascii_head else enc.legacy_of_bad_lines(window))
+            if mixed:  # UTF-8 text with whole lines from a legacy program further down
+                return _load_text(ctx, path, label, name=name, mixed=mixed)
             return _load_text(ctx, path, label, forced="utf-8", name=name)
     _read_robust(ctx, work, dialect, names, raw)
     raw.row_offset = None
     return raw
+
+
+_JSON_START = re.compile(r'[\[{]\s*(["{\[]|$)', re.MULTILINE)
+_MARKUP_START = re.compile(r"<(\?xml|!doctype html|html|head|body|table|svg|rss|feed)\b", re.IGNORECASE)
+
+
+def _markup_format(text: str) -> str | None:
+    """'JSON', 'HTML' or 'XML' when a "text table" is one of those (a report saved in the wrong format)."""
+    start = text.lstrip("\ufeff \t\r\n")[:4096]
+    if _JSON_START.match(start):
+        return "JSON"
+    m = _MARKUP_START.match(start)
+    if m:
+        return "XML" if m.group(1).lower() in ("?xml", "rss", "feed", "svg") else "HTML"
+    return None
 
 
 def _read_fast(ctx: _Ctx, path: Path, dialect: Dialect, names: list[str], table: str, all_varchar: bool) -> None:
@@ -392,46 +426,56 @@ def _fast_type(dtype: str, ts_format: str | None, j: int, dialect: Dialect) -> s
 
 
 def _read_robust(ctx: _Ctx, path: Path, dialect: Dialect, names: list[str], raw: _Raw) -> None:
-    """A Python pass over a messy file: pad short rows, reject long or broken ones, write a clean copy."""
+    """A Python pass over a messy file: pad short rows, reject long or broken ones, write a clean copy.
+
+    A quote that is never closed swallows the rest of the file into one cell: when the file ends
+    inside a quoted cell, the line that opened it is rejected and reading resumes on the next line.
+    """
     clean = ctx.tmp(".csv")
     n = len(names)
     padded = 0
     csv.field_size_limit(limits.MAX_LINE_BYTES)
     with open(path, encoding="utf-8", errors="replace", newline="") as fin, \
             open(clean, "w", encoding="utf-8", newline="") as fout:
-        for _ in range(dialect.skip_lines):
-            fin.readline()
-        reader = csv.reader(fin, delimiter=dialect.delimiter, quotechar='"', doublequote=True, strict=False)
         writer = csv.writer(fout, lineterminator="\n")
         header_pending = dialect.has_header
-        prev = 0
+        base = dialect.skip_lines   # physical lines before the current reader's first line
         while True:
-            try:
-                rec = next(reader)
-            except StopIteration:
-                break
-            except csv.Error:
-                start, prev = dialect.skip_lines + prev + 1, reader.line_num
-                _reject(raw, start, "malformed_row", "")
-                continue
-            start, prev = dialect.skip_lines + prev + 1, reader.line_num
-            if header_pending:
-                header_pending = False
-                continue
-            if not rec or not any(f.strip() for f in rec):
-                continue
-            if len(rec) > n:
-                if any(f.strip() for f in rec[n:]):
-                    _reject(raw, start, "too_many_fields", dialect.delimiter.join(rec))
+            fin.seek(0)
+            for _ in range(base):
+                fin.readline()
+            reader = csv.reader(fin, delimiter=dialect.delimiter, quotechar='"', doublequote=True, strict=False)
+            prev = 0
+            held: tuple[int, list[str]] | None = None   # a record spanning lines: written once the next one parses
+            restart = None
+            while True:
+                try:
+                    rec = next(reader)
+                except StopIteration:
+                    if held is not None and _unclosed_quote(path, held[0]):
+                        _reject(raw, held[0], "unclosed_quote", "")
+                        restart, held = held[0], None
+                    break
+                except csv.Error:
+                    start, prev = base + prev + 1, reader.line_num
+                    _reject(raw, start, "malformed_row", "")
                     continue
-                rec = rec[:n]
-            elif len(rec) < n:
-                padded += 1
-                rec = rec + [""] * (n - len(rec))
-            if any(len(f) > limits.MAX_CELL_CHARS for f in rec):
-                _reject(raw, start, "cell_too_long", "")
-                continue
-            writer.writerow([start] + [f.replace("\x00", "") for f in rec])
+                start, prev = base + prev + 1, reader.line_num
+                if header_pending:
+                    header_pending = False
+                    continue
+                if held is not None:
+                    padded += _write_record(raw, writer, *held, n, dialect.delimiter)
+                    held = None
+                if base + prev > start and any("\n" in f or "\r" in f for f in rec):
+                    held = (start, rec)
+                    continue
+                padded += _write_record(raw, writer, start, rec, n, dialect.delimiter)
+            if held is not None:
+                padded += _write_record(raw, writer, *held, n, dialect.delimiter)
+            if restart is None:
+                break
+            base = restart
     if padded:
         raw.warnings.append(Issue("short_rows_padded", {"count": padded}, "info"))
     columns = {ROW: "BIGINT", **{c: "VARCHAR" for c in names}}
@@ -440,6 +484,37 @@ def _read_robust(ctx: _Ctx, path: Path, dialect: Dialect, names: list[str], raw:
         "quote = '\"', escape = '\"', header = false, columns = ?, nullstr = ?, max_line_size = ?)",
         [str(clean), columns, list(READ_NULLS), limits.MAX_LINE_BYTES * 2])
     clean.unlink(missing_ok=True)
+
+
+def _write_record(raw: _Raw, writer, start: int, rec: list[str], n: int, delimiter: str) -> int:
+    """Write one parsed record (or reject it); 1 when it was padded to the header's width."""
+    if not rec or not any(f.strip() for f in rec):
+        return 0
+    padded = 0
+    if len(rec) > n:
+        if any(f.strip() for f in rec[n:]):
+            _reject(raw, start, "too_many_fields", delimiter.join(rec))
+            return 0
+        rec = rec[:n]
+    elif len(rec) < n:
+        padded = 1
+        rec = rec + [""] * (n - len(rec))
+    if any(len(f) > limits.MAX_CELL_CHARS for f in rec):
+        _reject(raw, start, "cell_too_long", "")
+        return 0
+    writer.writerow([start] + [f.replace("\x00", "") for f in rec])
+    return padded
+
+
+def _unclosed_quote(path: Path, line: int) -> bool:
+    """Whether the text from physical ``line`` to the end holds an odd number of quotes (a cell never closed)."""
+    quotes = 0
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        for _ in range(line - 1):
+            fh.readline()
+        while chunk := fh.read(1 << 20):
+            quotes += chunk.count('"')
+    return quotes % 2 == 1
 
 
 def _reject(raw: _Raw, row: int, reason: str, content: str) -> None:
@@ -491,11 +566,14 @@ def _finish(ctx: _Ctx, raw: _Raw, label: str) -> IngestedTable:
 
     plans: dict[str, _Plan] = {}
     total = int(scalar(con, f"SELECT count(*) FROM {quote_ident(raw.table)}"))
+    if total > limits.MAX_ROWS:
+        raise LoadError("too_many_rows", file=label, count=total, limit=limits.MAX_ROWS)
     for c, t in cols:
         plan = _plan_column(ctx, raw, c, t, len(plans), total)
         if plan is not None:
             plans[c] = plan
             warnings.extend(plan.issues)
+    _bound_values(ctx, raw, cols, plans, warnings)
     typed = [(c, plans[c].dtype if c in plans else t) for c, t in cols]
     found = det.detect(typed)
     required_time = _required_time_columns(found)
@@ -510,12 +588,16 @@ def _finish(ctx: _Ctx, raw: _Raw, label: str) -> IngestedTable:
         table = raw.name
         row_sql = raw.row_sql()
     final_cols = [(c, t) for c, t in table_columns(con, table) if c != ROW]
+    missing, longest = _column_stats(ctx, table, final_cols, unparsed)
+    if any(n > limits.MAX_CELL_CHARS for n in longest.values()):
+        _reject_long_cells(ctx, table, row_sql, [c for c, n in longest.items() if n > limits.MAX_CELL_CHARS],
+                           rejected, warnings)
+        missing, _ = _column_stats(ctx, table, final_cols, unparsed)
     n_rows = int(scalar(con, f"SELECT count(*) FROM {quote_ident(table)}"))
     n_rejected = int(scalar(con, f"SELECT count(*) FROM {quote_ident(rejected)}")) + raw.rejects_uncounted
     if n_rows == 0 and n_rejected == 0:
         raise LoadError("no_rows", file=label)
 
-    missing = _missing_counts(ctx, table, final_cols, unparsed)
     if n_rows:
         found = det.detect(final_cols)
         warnings += checks.negatives(con, table, row_sql, final_cols, found.roles, found.kind)
@@ -784,14 +866,84 @@ def _build_typed(ctx: _Ctx, raw: _Raw, cols: list[tuple[str, str]], plans: dict[
     return q(ROW)
 
 
-def _missing_counts(ctx: _Ctx, table: str, cols: list[tuple[str, str]], unparsed: dict[str, int]) -> dict[str, int]:
+def _column_stats(ctx: _Ctx, table: str, cols: list[tuple[str, str]], unparsed: dict[str, int]
+                  ) -> tuple[dict[str, int], dict[str, int]]:
+    """({column: missing values}, {text column: longest value in bytes}) in one scan."""
     if not cols:
-        return {}
-    got = ctx.con.execute(f"SELECT {', '.join(f'count(*) - count({quote_ident(c)})' for c, _ in cols)} "
-                          f"FROM {quote_ident(table)}").fetchone()
+        return {}, {}
+    texts = [c for c, t in cols if t.upper() == "VARCHAR"]
+    parts = [f"count(*) - count({quote_ident(c)})" for c, _ in cols]
+    parts += [f"coalesce(max(strlen({quote_ident(c)})), 0)" for c in texts]
+    got = ctx.con.execute(f"SELECT {', '.join(parts)} FROM {quote_ident(table)}").fetchone()
     out = {}
     for (c, _), n in zip(cols, got):
         n = int(n) - unparsed.get(c, 0)
         if n > 0:
             out[c] = n
-    return out
+    return out, {c: int(n) for c, n in zip(texts, got[len(cols):])}
+
+
+def _reject_long_cells(ctx: _Ctx, table: str, row_sql: str, columns: list[str], rejected: str,
+                       warnings: list[Issue]) -> None:
+    """Rows with a cell over ``MAX_CELL_CHARS`` characters (Excel's limit) go to the rejected table."""
+    q = quote_ident
+    limit = int(limits.MAX_CELL_CHARS)
+    where = " OR ".join(f"length({q(c)}) > {limit}" for c in columns)
+    which = "CASE " + " ".join(f"WHEN length({q(c)}) > {limit} THEN ?" for c in columns) + " END"
+    ctx.con.execute(f"INSERT INTO {q(rejected)} SELECT {row_sql}, 'cell_too_long', {which}, NULL, NULL "
+                    f"FROM {q(table)} WHERE {where}", columns)
+    got = ctx.con.execute(f"SELECT count(*), list({row_sql} ORDER BY {row_sql})[1:{checks.EXAMPLES}] FROM {q(table)} "
+                          f"WHERE {where}").fetchone()
+    ctx.con.execute(f"DELETE FROM {q(table)} WHERE {where}")
+    if got[0]:
+        warnings.append(Issue("rows_rejected_long_cell", {"count": int(got[0]), "limit": limit,
+                                                          "rows": checks.rows_text([int(r) for r in got[1]])}))
+
+
+_TIME_TYPES = ("DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS")
+
+
+def _in_range_sql(expr: str, dtype: str) -> str:
+    lo, hi = (f"DATE '{limits.MIN_DATE}'", f"DATE '{limits.MAX_DATE}'") if dtype == "DATE" else \
+        (f"TIMESTAMP '{limits.MIN_DATE} 00:00:00'", f"TIMESTAMP '{limits.MAX_DATE} 23:59:59.999999'")
+    return f"(CASE WHEN ({expr}) BETWEEN {lo} AND {hi} THEN ({expr}) END)"
+
+
+def _finite_sql(expr: str) -> str:
+    return f"(CASE WHEN isfinite({expr}) THEN ({expr}) END)"
+
+
+def _bound_values(ctx: _Ctx, raw: _Raw, cols: list[tuple[str, str]], plans: dict[str, _Plan],
+                  warnings: list[Issue]) -> None:
+    """Dates outside MIN_DATE..MAX_DATE and infinite numbers (``1e309``) are not values: they become
+    NULL and are counted like any unparsed value (or reject the row when the date is required)."""
+    q = quote_ident
+    probes: list[str] = []
+    targets: list[tuple[str, str]] = []
+    for c, t in cols:
+        plan = plans.get(c)
+        d = (plan.dtype if plan else t).upper()
+        if plan is not None:  # converted anyway: bound the conversion
+            if d in _TIME_TYPES:
+                plan.expr, plan.can_fail = _in_range_sql(plan.expr, d), True
+            elif d in ("DOUBLE", "FLOAT", "REAL"):
+                plan.expr, plan.can_fail = _finite_sql(plan.expr), True
+            continue
+        if d in _TIME_TYPES:
+            probes.append(f"count_if({q(c)} IS NOT NULL AND ({_in_range_sql(q(c), d)}) IS NULL)")
+            targets.append((c, d))
+        elif d in ("DOUBLE", "FLOAT", "REAL"):
+            probes.append(f"count_if(NOT isfinite({q(c)}))")
+            targets.append((c, d))
+    if not probes:
+        return
+    counts = ctx.con.execute(f"SELECT {', '.join(probes)} FROM {q(raw.table)}").fetchone()
+    for (c, d), n in zip(targets, counts):
+        if not n:
+            continue
+        rc = f"R.{q(c)}"
+        expr = _in_range_sql(rc, d) if d in _TIME_TYPES else _finite_sql(rc)
+        plans[c] = _Plan(expr, d, source_is_text=False)
+        if d in _TIME_TYPES:
+            warnings.append(Issue("dates_out_of_range", {"column": c, "count": int(n), "low": limits.MIN_DATE,
+                                                         "high": limits.MAX_DATE}, "info"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from data.db import DatabaseError
+from data.sandbox import safe_csv
 
 from data import funnel as dfun
 from kpi import funnel as fk
@@ -157,8 +158,8 @@ with right:
     if any(s.reason == "zero_denominator" for s in f.steps):
         notes.append(t("funnel.dash_zero"))
     st.caption(" ".join(notes))
-    st.download_button(t("funnel.download"), ch.download_table(report, L, dimension or None)
-                       .to_csv(index=False).encode("utf-8"), file_name="funnel.csv", mime="text/csv",
+    st.download_button(t("funnel.download"), safe_csv(ch.download_table(report, L, dimension or None)),
+                       file_name="funnel.csv", mime="text/csv",
                        icon=":material/download:", key="funnel_download")
 
 # ---- side-by-side funnels -------------------------------------------------------------------------------

@@ -6,8 +6,10 @@ from datetime import date
 import streamlit as st
 
 from data.detect import KIND_NAMES, SPEC_BY_KIND, match_roles
+from data.sandbox import safe_csv
 from data.session import Dataset
 from ui.state import t, t_issue, workspace
+from ui.text import md_escape
 from ui.widgets import sample_buttons, show_issues
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "zip"]
@@ -126,7 +128,7 @@ for ds in list(ws.datasets):
     with st.container(border=True):
         head, actions = st.columns([5, 1])
         kind_label = t(f"kind.{ds.kind}") if ds.kind else t("kind.unknown")
-        head.markdown(f"#### :material/table: {ds.label}")
+        head.markdown(f"#### :material/table: {md_escape(ds.label)}")
         head.caption(t("load.detected_as", kind=kind_label) + " · " + _format_note(ds))
         if actions.button(t("load.remove"), key=f"rm_{ds.name}", icon=":material/delete:"):
             ws.remove(ds.name)
@@ -148,7 +150,7 @@ for ds in list(ws.datasets):
             st.dataframe(ws.head(ds.name, 10), hide_index=True)
             if ds.rows_rejected and ds.rejected_table:
                 st.download_button(t("load.download_rejected", n=_fmt_int(ds.rows_rejected)),
-                                   ws.rejected(ds.name).to_csv(index=False).encode("utf-8"),
+                                   safe_csv(ws.rejected(ds.name)),
                                    file_name=f"rejected_{ds.label}.csv", mime="text/csv",
                                    key=f"rej_{ds.name}", icon=":material/download:")
         with tab_cols:

@@ -5,6 +5,7 @@ import streamlit as st
 
 from data import retention as R
 from data.db import DatabaseError
+from data.sandbox import safe_csv
 from kpi import retention as kr
 from ui.charts import retention as charts
 from ui.state import date_filter, grain, lang, t, t_issue, workspace
@@ -144,7 +145,7 @@ if pages:
         notes.append(t("retention.heatmap.first_cohort"))
     st.caption(" ".join(notes))
     st.download_button(t("retention.heatmap.download"),
-                       charts.matrix_csv_frame(matrix, LANG).to_csv(index=False).encode("utf-8"),
+                       safe_csv(charts.matrix_csv_frame(matrix, LANG)),
                        file_name=f"cohorts_{period}_{rule}.csv", mime="text/csv", icon=":material/download:",
                        key="retention_download")
 

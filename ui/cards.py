@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -34,6 +33,7 @@ from kpi.result import KpiValue, Problem
 from ui.charts.kpi import BADGE_COLOURS, fmt_band, fmt_change, fmt_pct, fmt_value, good_change
 from ui.i18n import has, tr
 from ui.state import date_filter, lang, t, workspace
+from ui.text import md_escape
 
 SETTINGS_KEY = "kpi_settings"
 INPUTS_KEY = "kpi_user_inputs"
@@ -552,13 +552,6 @@ def headline_findings(state: KpiState, profile: BenchmarkProfile,
         out.append(Finding("none", None, {}))
     return out[:limit]
 
-
-MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()<>#+\-.!|~$:])")
-
-
-def md_escape(text: str) -> str:
-    """Backslash-escape Markdown so a value from the user's file shows literally."""
-    return MD_SPECIAL.sub(r"\\\1", text)
 
 
 FINDING_ICONS = {"bad": ":red[:material/error:]", "good": ":green[:material/check_circle:]",

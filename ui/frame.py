@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui.i18n import LANG_NAMES, LANGS
 from ui.state import GRAINS, t, workspace
+from ui.text import md_escape
 
 
 def init_state() -> None:
@@ -75,6 +76,6 @@ def sidebar() -> None:
             st.caption(t("sidebar.no_datasets"))
         for ds in ws.datasets:
             kind = t(f"kind.{ds.kind}") if ds.kind else t("kind.unknown")
-            st.markdown(f":material/table: {ds.label}  \n"
+            st.markdown(f":material/table: {md_escape(ds.label)}  \n"
                         f":small[{kind} · {t('sidebar.rows', n=f'{ds.rows:,}'.replace(',', ' '))}]")
         _filters()

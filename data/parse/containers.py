@@ -22,7 +22,7 @@ _JUNK = ("__MACOSX/", ".DS_Store", "Thumbs.db", "desktop.ini")
 
 
 def sniff_kind(path: Path) -> str:
-    """'zip', 'xlsx' (any workbook calamine reads: xlsx, xlsm, xlsb, ods), 'xls', 'binary' or 'text'."""
+    """'zip', 'xlsx' (any workbook calamine reads: xlsx, xlsm, xlsb, ods), 'xls', 'bad_zip', 'binary' or 'text'."""
     with open(path, "rb") as fh:
         head = fh.read(16)
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
@@ -30,7 +30,7 @@ def sniff_kind(path: Path) -> str:
             with zipfile.ZipFile(path) as zf:
                 names = set(zf.namelist())
         except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
-            return "binary"
+            return "bad_zip"  # a ZIP (or XLSX) cut short or damaged
         if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
             return "xlsx"
         if "mimetype" in names and "content.xml" in names:

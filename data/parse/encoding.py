@@ -26,10 +26,11 @@ class Guess:
     encoding: str        # a Python codec name
     bom: int = 0         # bytes to skip at the start
     confident: bool = True
+    mixed: str | None = None  # UTF-8 lines mixed with lines in this legacy encoding (read line by line)
 
     @property
     def is_utf8(self) -> bool:
-        return self.encoding == UTF8
+        return self.encoding == UTF8 and self.mixed is None
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
@@ -130,7 +131,49 @@ def detect(head: bytes, whole: bool) -> Guess:
         return Guess(UTF8)
     if _mostly_utf8(head):
         return Guess(UTF8)  # a few broken bytes in UTF-8 text: read as UTF-8, they are replaced and counted
+    legacy = mixed_legacy(head, whole)
+    if legacy:
+        return Guess(UTF8, mixed=legacy)
     return _legacy(head)
+
+
+def mixed_legacy(data: bytes, whole: bool) -> str | None:
+    """The legacy encoding of the lines that are not UTF-8, when other lines are non-ASCII UTF-8.
+
+    A file pasted together from exports saved by different programs: the UTF-8 lines carry real
+    letters (at least 4), the others decode as one legacy encoding. None when that is not the case.
+    """
+    parts = data.split(b"\n")
+    if not whole and len(parts) > 1:
+        parts = parts[:-1]  # the last line may be cut in the middle of a character
+    utf8_chars = 0
+    bad: list[bytes] = []
+    for line in parts:
+        if line.isascii():
+            continue
+        try:
+            utf8_chars += sum(1 for ch in line.decode(UTF8) if ord(ch) > 127)
+        except UnicodeDecodeError:
+            bad.append(line)
+    if not bad or utf8_chars < 4:
+        return None
+    guess = _legacy(b"\n".join(bad))
+    return None if guess.encoding == UTF8 else guess.encoding
+
+
+def legacy_of_bad_lines(data: bytes) -> str | None:
+    """The legacy encoding the non-UTF-8 lines of ``data`` are in, when the guess is confident."""
+    parts = data.split(b"\n")[1:-1]  # the first and last lines may be cut
+    bad = []
+    for line in parts:
+        try:
+            line.decode(UTF8)
+        except UnicodeDecodeError:
+            bad.append(line)
+    if not bad:
+        return None
+    guess = _legacy(b"\n".join(bad))
+    return guess.encoding if guess.encoding != UTF8 and guess.confident else None
 
 
 def _mostly_utf8(data: bytes) -> bool:
@@ -186,3 +229,25 @@ def decode_head(head: bytes, guess: Guess, whole: bool) -> str:
     """The sniffable text of the first bytes (a cut multi-byte character at the end is dropped)."""
     dec = codecs.getincrementaldecoder(guess.encoding)(errors="replace")
     return dec.decode(head[guess.bom:], final=whole).replace("\x00", "")
+
+
+def transcode_mixed(src: Path, dst: Path, legacy: str, skip: int = 0) -> tuple[int, int]:
+    """Re-encode a file line by line: UTF-8 lines as they are, other lines decoded as ``legacy``.
+
+    Returns (characters that could not be decoded, lines read as ``legacy``). NUL characters are dropped.
+    """
+    bad = lines = 0
+    with open(src, "rb") as fin, open(dst, "w", encoding=UTF8, newline="") as fout:
+        fin.seek(skip)
+        for raw in fin:  # split at b"\n": no byte of a GB18030, Windows-125x or UTF-8 character is 0x0A
+            try:
+                text = raw.decode(UTF8)
+            except UnicodeDecodeError:
+                text = raw.decode(legacy, errors="replace")
+                lines += 1
+            if "\ufffd" in text:
+                bad += text.count("\ufffd")
+            if "\x00" in text:
+                text = text.replace("\x00", "")
+            fout.write(text)
+    return bad, lines

@@ -15,3 +15,6 @@ HEAD_BYTES = 256 * 1024               # what encoding and dialect sniffing look 
 SAMPLE_ROWS = 20_000                  # rows whose distinct values decide a column's format
 SAMPLE_DISTINCT = 2_000               # distinct values looked at per column
 MAX_MAPPED_DISTINCT = 200_000         # distinct textual dates parsed in Python (mapped by a join)
+MAX_ROWS = 20_000_000                 # rows of one table (the 1 GB upload cap allows about this many)
+MIN_DATE = "1900-01-01"               # dates outside these bounds are not read (0001-01-01, 9999-12-31 and
+MAX_DATE = "2100-12-31"               # epoch garbage would make every per-day series span millennia)

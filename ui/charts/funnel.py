@@ -14,6 +14,7 @@ import pandas as pd
 
 from kpi import funnel as fk
 from ui.i18n import tr
+from ui.text import md_escape
 
 BLUE = "#1f5fa8"
 PALE_BLUE = "#9dbbe0"
@@ -82,14 +83,6 @@ def bin_label(b: fk.TtcBin, lang: str) -> str:
     if b.hi is None:
         return tr("funnel.bin.ge", lang, lo=fmt_edge(b.lo, lang))
     return tr("funnel.bin.range", lang, lo=fmt_edge(b.lo, lang), hi=fmt_edge(b.hi, lang))
-
-
-def md_escape(text: object) -> str:
-    """Event and segment names are data: keep markdown and LaTeX characters literal."""
-    out = str(text)
-    for ch in "\\`*_{}[]<>()#+-.!|~$":
-        out = out.replace(ch, "\\" + ch)
-    return out
 
 
 def seg_label(seg: str | None, lang: str) -> str:
