@@ -635,16 +635,20 @@ def suggested_tasks(kpi_id: str) -> tuple[str, ...]:
     return (*TASK_PLANS.get(kpi_id, ()), REVIEW_TASK)
 
 
-def default_tasks(goal: Goal, today: date) -> tuple[Task, ...]:
-    """The suggested tasks, due dates spread evenly up to the deadline; the review after a month."""
+def default_tasks(goal: Goal, today: date, extra: Sequence[str] = ()) -> tuple[Task, ...]:
+    """The suggested tasks, due dates spread evenly up to the deadline; the review after a month.
+
+    ``extra`` are tasks in the user's words that come first, e.g. from the content audit's findings
+    ("Post more #unboxing videos: 2.5x the median views across 14 posts")."""
     codes = suggested_tasks(goal.kpi_id)
     end = goal.deadline if goal.deadline and goal.deadline > today else today + timedelta(days=60)
     span = (end - today).days
-    work = codes[:-1]
+    work: list[tuple[str | None, str]] = [(None, title) for title in extra if title.strip()]
+    work += [(code, "") for code in codes[:-1]]
     tasks = []
-    for i, code in enumerate(work):
+    for i, (code, title) in enumerate(work):
         due = today + timedelta(days=max(1, round(span * (i + 1) / (len(work) + 1))))
-        tasks.append(Task(code=code, owner=goal.owner, due=due, position=i))
+        tasks.append(Task(title=title, code=code, owner=goal.owner, due=due, position=i))
     review = min(end, today + timedelta(days=REVIEW_DAYS))
     tasks.append(Task(code=REVIEW_TASK, owner=goal.owner, due=review, position=len(work)))
     return tuple(tasks)

@@ -13,10 +13,13 @@ from datetime import date, timedelta
 
 import streamlit as st
 
+from data.content import content_findings
 from data.kpis import available_kpis, compute_kpis, data_range, kpi_series
 from data.store import GoalStore, StoreError, clean_workspace_name
 from kpi import goals as G
+from kpi.content import FINDING_KPIS
 from kpi.registry import METRICS, Metric
+from ui.charts.content import finding_text
 from ui.cards import active_profile, benchmark_applies, data_key, kpi_settings, user_inputs
 from ui.state import date_filter, grain, lang, t, t_issue, workspace
 from ui.goals_view import (VERDICT_COLOR, VERDICT_ICON, join_labels, check_params, fmt_date, fmt_pct, fmt_value,
@@ -112,6 +115,15 @@ def history(kpi_id: str, end: date) -> list[tuple[date, float | None]]:
     return cache[key]
 
 
+def content_tasks(kpi_id: str) -> tuple[str, ...]:
+    """Tasks from the content audit's findings for this KPI (issue 12: findings feed the plan)."""
+    ws_ = workspace()
+    if not ws_.of_kind("social_posts"):
+        return ()
+    found = [f for f in content_findings(ws_, date_filter()) if kpi_id in FINDING_KPIS.get(f.code, ())]
+    return tuple(finding_text(f, L, caveats=False) for f in found[:3])
+
+
 def scope_default(metric: Metric) -> str:
     ws = workspace()
     for source in metric.sources:
@@ -165,7 +177,7 @@ def new_goal_from_suggestion(s: G.Suggestion, stretch: bool, window: tuple[date,
                   data_baseline=s.baseline, target_mode=G.TargetMode.ABSOLUTE, target_input=target,
                   business_goal=G.default_business_goal(s.kpi_id),
                   stage=G.BusinessStage(st.session_state.get("goal_stage", "growth")), grain=GRAIN)
-    goal = replace(goal, tasks=G.default_tasks(goal, TODAY))
+    goal = replace(goal, tasks=G.default_tasks(goal, TODAY, content_tasks(goal.kpi_id)))
     saved = save("save_goal", goal)
     if saved is not None:
         st.session_state["goals_flash"] = t("goals.saved", statement=statement_text(saved))
@@ -303,7 +315,7 @@ if has_data and bounds and options:
                 st.error(t("goals.cannot_save", reasons=" ".join(t(c.key, **check_params(c, metric))
                                                                   for c in stops)), icon=":material/error:")
             else:
-                goal = replace(draft, tasks=G.default_tasks(draft, TODAY))
+                goal = replace(draft, tasks=G.default_tasks(draft, TODAY, content_tasks(draft.kpi_id)))
                 saved = save("save_goal", goal)
                 if saved is not None:
                     st.session_state["goals_flash"] = t("goals.saved", statement=statement_text(saved))
@@ -392,7 +404,7 @@ def show_goal(goal: G.Goal, current, where: date | None) -> None:
                     st.rerun()
             if not goal.tasks and st.button(t("goals.add_suggested"), key=f"suggest_tasks_{goal.id}",
                                             icon=":material/playlist_add:"):
-                save("set_tasks", goal.id, list(G.default_tasks(goal, TODAY)))
+                save("set_tasks", goal.id, list(G.default_tasks(goal, TODAY, content_tasks(goal.kpi_id))))
                 st.session_state.pop(editor_key, None)
                 st.rerun()
             if tr.review is not G.Review.NOT_YET and goal.status is G.GoalStatus.ACTIVE and st.button(

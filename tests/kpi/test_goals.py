@@ -1,4 +1,6 @@
 from dataclasses import replace
+
+from kpi.goals import REVIEW_TASK
 from datetime import date, timedelta
 
 import pytest
@@ -484,3 +486,15 @@ def test_input_scale():
 ])
 def test_measurement_windows(as_of, days, first, windows):
     assert measurement_windows(as_of, days, first) == windows
+
+
+def test_default_tasks_put_content_findings_first_and_spread_due_dates():
+    goal = Goal(kpi_id="views_per_video", baseline=9000.0, target=12000.0, deadline=date(2027, 1, 31),
+                  created=date(2026, 11, 23), owner="Anna")
+    tasks = default_tasks(goal, date(2026, 11, 23), extra=("Post more #unboxing videos", "  "))
+    assert tasks[0].title == "Post more #unboxing videos" and tasks[0].code is None
+    assert tasks[0].owner == "Anna"
+    assert [t.position for t in tasks] == list(range(len(tasks)))
+    assert tasks[-1].code == REVIEW_TASK
+    assert tasks[0].due < tasks[1].due <= tasks[-2].due
+    assert len(tasks) == len(default_tasks(goal, date(2026, 11, 23))) + 1

@@ -300,3 +300,27 @@ def test_data_without_any_goal_kpi_says_so(folder):
     assert not at.exception
     assert any("None of the loaded files gives a KPI" in i.value for i in at.info)
     assert untranslated(at) == []
+
+
+def test_accepted_suggestion_plan_starts_with_content_findings(tmp_path, monkeypatch):
+    from data.demo import load_sample
+    from data.session import Workspace
+    from tests.pages.conftest import new_app
+
+    monkeypatch.setenv("KPIWB_WORKSPACE", str(tmp_path))
+    ws = Workspace()
+    load_sample(ws, "tiktok")
+    at = new_app()
+    at.session_state["workspace"] = ws
+    at.switch_page("pages/goals.py").run()
+    at.button(key="accept_follower_growth_weekly").click().run()
+    assert not at.exception
+    goal = at.session_state["goals_store"].goals()[0]
+    assert goal.kpi_id == "follower_growth_weekly"
+    titles = [tk.title for tk in goal.tasks if tk.title]
+    assert titles == [
+        "Videos tagged #unboxing get 2.5× your median views: 23,596 vs 9,567, across 14 posts. Make more of them.",
+        "Posting between 19:00 and 22:00 on any day gets 1.5× your median views (38 posts), and it matches when "
+        "your followers are most active (19:00–22:00). Keep that slot for your best videos.",
+        "In weeks with 6 or more posts you gained 1.2× the new followers of weeks with fewer posts "
+        "(865 vs 737 a week; 9 vs 16 weeks). Plan at least 6 posts a week."]
