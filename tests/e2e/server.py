@@ -60,9 +60,22 @@ def app_server(env: dict[str, str] | None = None):
             proc.kill()
 
 
+def _forget_stray_event_loop() -> None:
+    """Playwright's sync API refuses to start while an asyncio loop is registered as running in this
+    thread. In-process Streamlit tests (AppTest) that ran earlier in the same pytest process can leave
+    their finished loop registered; nothing is running it any more, so unregister it."""
+    import asyncio
+    import asyncio.events
+
+    loop = asyncio.events._get_running_loop()
+    if loop is not None:
+        asyncio.events._set_running_loop(None)
+
+
 @contextmanager
 def browser():
     from playwright.sync_api import sync_playwright
+    _forget_stray_event_loop()
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
         try:
