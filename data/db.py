@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+import weakref
 from typing import Any, Sequence
 
 import duckdb
@@ -22,6 +24,8 @@ def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     con.execute("SET memory_limit = ?", [MEMORY_LIMIT])
     con.execute("SET threads = ?", [THREADS])
     con.execute("SET temp_directory = ?", [spill])
+    # the spill folder goes with the connection (a browser session ending, a test finishing)
+    weakref.finalize(con, shutil.rmtree, spill, True)
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET TimeZone = 'UTC'")
     return con

@@ -135,6 +135,10 @@ class _Missing:
 _Result = _Inputs | _Missing
 
 
+_EVENT_SEP = re.compile(r"[\s\-]+")
+_NO_EVENT = "\x00"
+
+
 class _Engine:
     """Runs the input queries for one range and grain, each at most once."""
 
@@ -235,7 +239,7 @@ class _Engine:
         if self.events is not None and (self.events.has("event") or self.events.has("revenue")):
             parts.append(f"""SELECT user_id AS uid, CAST("timestamp" AS DATE) AS d FROM {self.events.sql}
                 WHERE user_id IS NOT NULL AND "timestamp" IS NOT NULL AND (
-                    list_contains($purchase_events, regexp_replace(lower(trim(event)), '[\\s\\-]+', '_', 'g'))
+                    list_contains($purchase_events, event)
                     OR coalesce(revenue, 0) > 0)""")
         if self.orders_src is not None and self.orders_src.has("customer_id"):
             parts.append("SELECT customer_id AS uid, CAST(ts AS DATE) AS d FROM o WHERE total > 0 "
@@ -249,9 +253,30 @@ class _Engine:
         ev = self.events is not None and (self.events.has("event") or self.events.has("revenue"))
         return ev or (self.orders_src is not None and self.orders_src.has("customer_id"))
 
+    def event_names(self) -> tuple[list[str], list[str]]:
+        """The event log's own names that mean a purchase or a sign-up ("Purchase", "order-paid"...).
+
+        Matched once on the distinct names, so the big scans compare raw values with a bound list
+        instead of normalising every row."""
+        if "event_names" not in self._cache:
+            purchase, signup = [], []
+            if self.events is not None and self.events.has("event"):
+                names = self.run(f"SELECT DISTINCT event FROM {self.events.sql} WHERE event IS NOT NULL "
+                                 "ORDER BY event")["event"]
+                for name in names:
+                    norm = _EVENT_SEP.sub("_", str(name).strip(" ").lower())
+                    if norm in PURCHASE_EVENTS:
+                        purchase.append(str(name))
+                    if norm in SIGNUP_EVENTS:
+                        signup.append(str(name))
+            # a list that matches nothing, so the bound parameter always has a text type
+            self._cache["event_names"] = (purchase or [_NO_EVENT], signup or [_NO_EVENT])
+        return self._cache["event_names"]
+
     def all_params(self) -> dict[str, Any]:
-        return {**self.activity_params(), "purchase_events": list(PURCHASE_EVENTS),
-                "signup_events": list(SIGNUP_EVENTS), "n_days": self.effective_days,
+        purchase, signup = self.event_names()
+        return {**self.activity_params(), "purchase_events": purchase,
+                "signup_events": signup, "n_days": self.effective_days,
                 "still_active": STILL_ACTIVE_AFTER_DAYS}
 
     def calendar(self, lo: date, hi: date) -> pd.DataFrame:
@@ -438,7 +463,7 @@ class _Engine:
             ctes.append(self.purchases_cte())
             ctes.append(f"""su AS (SELECT user_id AS uid, min("timestamp") AS ts FROM {self.events.sql}
                     WHERE user_id IS NOT NULL AND "timestamp" IS NOT NULL
-                      AND list_contains($signup_events, regexp_replace(lower(trim(event)), '[\\s\\-]+', '_', 'g'))
+                      AND list_contains($signup_events, event)
                     GROUP BY 1)""")
             ctes.append(f"""flags AS (SELECT s.ts, EXISTS (SELECT 1 FROM buys b WHERE b.uid = s.uid
                                 AND b.d >= CAST(s.ts AS DATE)) AS bought

@@ -22,7 +22,8 @@ _JUNK = ("__MACOSX/", ".DS_Store", "Thumbs.db", "desktop.ini")
 
 
 def sniff_kind(path: Path) -> str:
-    """'zip', 'xlsx' (any workbook calamine reads: xlsx, xlsm, xlsb, ods), 'xls', 'bad_zip', 'binary' or 'text'."""
+    """'zip', 'xlsx' (any workbook calamine reads: xlsx, xlsm, xlsb, ods), 'xls', 'parquet', 'bad_zip', 'binary' or
+    'text'."""
     with open(path, "rb") as fh:
         head = fh.read(16)
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
@@ -38,6 +39,8 @@ def sniff_kind(path: Path) -> str:
         return "zip"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "xls"
+    if head.startswith(b"PAR1"):
+        return "parquet"
     if any(head.startswith(m) for m in _BINARY_MAGIC):
         return "binary"
     return "text"

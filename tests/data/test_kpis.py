@@ -376,3 +376,16 @@ def test_generated_logs_keep_shares_in_range_and_copies_keep_rates(rows):
             assert b == pytest.approx(a), kpi_id
     assert two["dau"].value == pytest.approx(2 * one["dau"].value)
     assert two["new_users"].value == 2 * one["new_users"].value
+
+
+def test_event_names_are_matched_whatever_their_case_and_separators():
+    ws = workspace_with(events__csv=csv_bytes(["user_id", "event", "timestamp"], [
+        ["u1", "Sign Up", "2026-03-01 10:00:00"],
+        ["u2", "sign-up", "2026-03-01 11:00:00"],
+        ["u3", "SIGN_UP", "2026-03-02 11:00:00"],
+        ["u1", "Order-Paid", "2026-03-02 12:00:00"],
+        ["u2", "view", "2026-03-02 12:00:00"],
+    ]))
+    v = compute_kpis(ws)
+    assert v["funnel_conversion"].inputs == {"last_step": 1.0, "first_step": 3.0}
+    assert v["funnel_conversion"].value == pytest.approx(1 / 3)

@@ -87,3 +87,17 @@ def test_reload_with_day_first_replaces_the_dataset_in_place():
     assert new.load_options["day_first"] is True
     assert (month_first, new.date_range) == ((date(2026, 1, 2), date(2026, 3, 4)),
                                              (date(2026, 2, 1), date(2026, 4, 3)))
+
+
+def test_parquet_file_loads_with_its_own_types(tmp_path):
+    import duckdb
+
+    path = tmp_path / "events.parquet"
+    duckdb.sql("SELECT 'u' || (i % 3) AS user_id, 'open' AS event, TIMESTAMP '2026-01-01 00:00:00' "
+               "+ to_days(CAST(i AS INTEGER)) AS timestamp FROM range(10) t(i)").write_parquet(str(path))
+    ws = Workspace()
+    res = ws.add_file("events.parquet", path)
+    assert res.issues == []
+    (ds,) = res.datasets
+    assert (ds.kind, ds.rows, ds.rows_rejected, ds.source_format) == ("events", 10, 0, "parquet")
+    assert ds.date_range == (date(2026, 1, 1), date(2026, 1, 10))
