@@ -89,6 +89,7 @@ class _Ctx:
     budget: containers.ZipBudget = field(default_factory=containers.ZipBudget)
     created: list[str] = field(default_factory=list)
     serial: int = 0
+    upload: bool = True             # bytes from the browser: upload limits apply; a path from audit.py: not
 
     def tmp(self, suffix: str) -> Path:
         self.serial += 1
@@ -142,6 +143,7 @@ def ingest(con: duckdb.DuckDBPyConnection, filename: str, source: bytes | str | 
     previous = scalar(con, "SELECT current_setting('preserve_insertion_order')")
     con.execute("SET preserve_insertion_order = true")
     try:
+        ctx.upload = isinstance(source, (bytes, bytearray))
         path = _to_path(source, filename, ctx.tmpdir)
         size = path.stat().st_size
         if size == 0:
@@ -579,7 +581,7 @@ def _finish(ctx: _Ctx, raw: _Raw, label: str) -> IngestedTable:
 
     plans: dict[str, _Plan] = {}
     total = int(scalar(con, f"SELECT count(*) FROM {quote_ident(raw.table)}"))
-    if total > limits.MAX_ROWS:
+    if total > limits.MAX_ROWS and ctx.upload:
         raise LoadError("too_many_rows", file=label, count=total, limit=limits.MAX_ROWS)
     for c, t in cols:
         plan = _plan_column(ctx, raw, c, t, len(plans), total)
