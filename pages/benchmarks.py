@@ -12,7 +12,7 @@ from kpi.registry import METRICS
 from kpi.report import reason_text
 from ui.cards import (PROFILE_KEY, bands_table, benchmark_applies, inputs_panel, kpi_values, profile_from_table)
 from ui.charts.kpi import gauge_chart, gauge_sentence
-from ui.state import lang, t, t_issue, workspace
+from ui.state import base_store, lang, t, t_issue, workspace
 from ui.widgets import empty_state
 
 KINDS = ("social_daily", "social_posts", "events", "orders", "tickets", "content", "funnel_counts")
@@ -29,12 +29,6 @@ L = lang()
 
 
 # ---- profile storage (the goals store: one DuckDB file, or memory) ---------------------------------
-def base_store() -> GoalStore:
-    store = st.session_state.get("goals_store")
-    if store is None:
-        store = GoalStore.open()
-        st.session_state["goals_store"] = store
-    return store
 
 
 def store() -> GoalStore:

@@ -21,7 +21,7 @@ from kpi.content import FINDING_KPIS
 from kpi.registry import METRICS, Metric
 from ui.charts.content import finding_text
 from ui.cards import active_profile, benchmark_applies, data_key, kpi_settings, user_inputs
-from ui.state import date_filter, grain, lang, t, t_issue, workspace
+from ui.state import base_store, date_filter, grain, lang, t, t_issue, workspace
 from ui.goals_view import (VERDICT_COLOR, VERDICT_ICON, join_labels, check_params, fmt_date, fmt_pct, fmt_value,
                            kpi_label, progress_chart, show_checks, statement_text, tasks_frame, tasks_from_frame)
 from ui.widgets import empty_state, show_issues
@@ -38,12 +38,6 @@ GRAIN = grain()
 
 # ---- storage ----------------------------------------------------------------------------------------
 
-def base_store() -> GoalStore:
-    store = st.session_state.get("goals_store")
-    if store is None:
-        store = GoalStore.open()
-        st.session_state["goals_store"] = store
-    return store
 
 
 def use_memory_store(err: StoreError) -> GoalStore:

@@ -7,6 +7,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from data.session import Workspace
+from data.store import GoalStore
 from ui.i18n import DEFAULT_LANG, LANGS, tr, tr_issue
 
 
@@ -56,3 +57,12 @@ def date_filter() -> tuple[date, date] | None:
 def grain() -> str:
     value = st.session_state.get("grain", "week")
     return value if value in GRAINS else "week"
+
+
+def base_store() -> GoalStore:
+    """This session's goals / benchmark-profiles store (the workspace folder's DuckDB file, or memory)."""
+    store = st.session_state.get("goals_store")
+    if store is None:
+        store = GoalStore.open()
+        st.session_state["goals_store"] = store
+    return store
