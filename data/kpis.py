@@ -212,7 +212,34 @@ class _Engine:
         return self.events is not None or self.orders_are_activity
 
     def activity_cte(self) -> str:
-        """``act``: distinct (uid, d) pairs of activity; needs ``o`` when orders have customers."""
+        """``act``: distinct (uid, d) pairs of activity over all the data.
+
+        Every activity KPI (DAU, MAU, stickiness, D1/D7/D30, churn) of every engine (this range, the
+        previous one, last year's) reads the same pairs, so they are built once per workspace state
+        into a temporary table and reused until a dataset or its mapping changes."""
+        return f"act AS (SELECT uid, d FROM {quote_ident(self.activity_table())})"
+
+    def activity_table(self) -> str:
+        key = (tuple((d.name, tuple(sorted(d.roles.items()))) for d in self.ws.datasets),
+               tuple(self.active_events or ()))
+        cache = self.ws.__dict__.setdefault("_kpi_activity", {})
+        name = cache.get(key)
+        if name is None:
+            serial = self.ws.__dict__.get("_kpi_activity_serial", 0) + 1
+            self.ws.__dict__["_kpi_activity_serial"] = serial
+            name = f"kpiwb_act_{serial}"
+            ctes = [self.orders_cte()] if self.orders_src is not None else []
+            ctes.append(self.activity_sql())
+            self.run(f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS WITH {', '.join(ctes)} "
+                     "SELECT uid, d FROM act", **self.activity_params())
+            for stale in cache.values():
+                self.con.execute(f"DROP TABLE IF EXISTS {quote_ident(stale)}")
+            cache.clear()
+            cache[key] = name
+        return name
+
+    def activity_sql(self) -> str:
+        """The ``act`` CTE built from the canonical views; needs ``o`` when orders have customers."""
         parts = []
         if self.events is not None:
             only = "" if self.active_events is None else " AND list_contains($active_events, event)"

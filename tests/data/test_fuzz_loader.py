@@ -112,7 +112,8 @@ def delimited_files(draw):
 @given(delimited_files())
 def test_random_csv_dialects(case):
     data, n_rows = case
-    _check("export.csv", data, max_rows=n_rows + 1)
+    # a damaged byte in the "sep=" line or above the header can turn those two preamble lines into rows
+    _check("export.csv", data, max_rows=n_rows + 2)
 
 
 @FUZZ
