@@ -100,7 +100,10 @@ def _session(i: int, start: threading.Barrier, loaded: threading.Barrier, goals_
     ws = at.session_state["workspace"]
     (ds,) = ws.datasets
     amounts = ws.con.execute(f'SELECT list(amount ORDER BY amount) FROM "{ds.view}"').fetchone()[0]
-    tables = sorted(r[0] for r in ws.con.execute("SELECT table_name FROM information_schema.tables").fetchall())
+    # the session's own tables and views; its temporary working tables (the KPI engine's activity
+    # pairs, "kpiwb_*") live in the same private connection and are left out of the comparison
+    tables = sorted(r[0] for r in ws.con.execute("SELECT table_name FROM information_schema.tables "
+                                                 "WHERE table_name NOT LIKE 'kpiwb\\_%' ESCAPE '\\'").fetchall())
     return {"labels": [d.label for d in ws.datasets], "rows": ds.rows, "amounts": amounts, "tables": tables,
             "con": id(ws.con), "text": _texts(at)}
 
