@@ -166,7 +166,7 @@ def ingest(con: duckdb.DuckDBPyConnection, filename: str, source: bytes | str | 
         _drop(con, ctx.created)
         raise LoadError("load_failed", file=filename) from None
     finally:
-        con.execute(f"SET preserve_insertion_order = {'true' if str(previous).lower() == 'true' else 'false'}")
+        con.execute("SET preserve_insertion_order = ?", [str(previous).lower() == "true"])
         shutil.rmtree(ctx.tmpdir, ignore_errors=True)
 
 

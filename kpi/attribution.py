@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from kpi.formulas import ratio
 from kpi.result import Reason
 
 
@@ -250,3 +251,15 @@ def channel_flags(rows: Sequence[ChannelRow], overall_effective_share: float | N
         else:
             out.append(ChannelFlag.LOW_QUALITY)
     return out
+
+
+def segment_rates(segments: Sequence[str], nums: Sequence[float | None],
+                  dens: Sequence[float | None]) -> dict[str, float | None]:
+    """Each segment's rate from its sums; None where the denominator is zero or missing."""
+    return {s: ratio(n, d).value for s, n, d in zip(segments, nums, dens)}
+
+
+def volume_shares(rows: Sequence[ChannelRow]) -> list[float | None]:
+    """Each channel's share of all new users; None for every channel when there are none."""
+    total = sum(r.new_users for r in rows)
+    return [ratio(r.new_users, total).value for r in rows]

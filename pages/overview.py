@@ -9,7 +9,8 @@ import streamlit as st
 
 from data.breakdown import BREAKDOWN_BY_ID, breakdown_options, breakdown_span, compare_segments, segment_sums
 from data.kpis import channel_breakdown, data_range
-from kpi.attribution import ChannelFlag, ChannelRow, attribute, channel_flags, group_small
+from kpi.attribution import (ChannelFlag, ChannelRow, attribute, channel_flags, group_small, segment_rates,
+                             volume_shares)
 from kpi.change import covers, period_days, previous_period, same_period_last_year
 from kpi.registry import METRICS, Unit
 from ui.cards import (FINDING_ICONS, ChannelVerdict, active_profile, benchmark_applies, card_grid, card_order, cached,
@@ -80,21 +81,20 @@ def channel_table() -> tuple[pd.DataFrame, dict]:
     d7: dict = {}
     if not frame.empty and state.period and "retention_d7" in breakdown_options(ws):
         sums = segment_sums(ws, "retention_d7", "channel", *state.period)
-        d7 = {s: (n / d if d else None) for s, n, d in zip(sums["segment"], sums["num"], sums["den"])}
+        d7 = segment_rates(list(sums["segment"]), list(sums["num"]), list(sums["den"]))
     return frame, d7
 
 
 channel_frame, channel_d7 = cached("channels", channel_table, state.period, settings["effective_days"])
 verdicts: list[ChannelVerdict] = []
 if not channel_frame.empty:
-    total_new = sum(float(x or 0) for x in channel_frame["new_users"])
     rows = [ChannelRow(c, float(n or 0), e, channel_d7.get(c)) for c, n, e in
             zip(channel_frame["channel"], channel_frame["new_users"], channel_frame["effective_share"])]
     overall_eff = state.values.get("effective_new_user_share")
     overall_d7 = state.values.get("retention_d7")
     flags = channel_flags(rows, overall_eff.value if overall_eff else None, overall_d7.value if overall_d7 else None)
-    verdicts = [ChannelVerdict(r.channel, r.new_users, r.new_users / total_new if total_new else None,
-                               r.effective_share, f) for r, f in zip(rows, flags)]
+    verdicts = [ChannelVerdict(r.channel, r.new_users, share, r.effective_share, f)
+                for r, share, f in zip(rows, volume_shares(rows), flags)]
 
 # ---- headline findings ----------------------------------------------------------------------------
 findings = headline_findings(state, profile, sparks, G, verdicts, L, applies=lambda k: benchmark_applies(k, ws))

@@ -143,3 +143,12 @@ def test_numerators_without_denominators_still_add_up(raw):
 ])
 def test_channel_flags(rows, overall, d7, expected):
     assert channel_flags(rows, overall, d7) == expected
+
+
+def test_segment_rates_and_volume_shares():
+    from kpi.attribution import ChannelRow, segment_rates, volume_shares
+
+    assert segment_rates(["a", "b", "c"], [3, 0, 1], [4, 5, 0]) == {"a": 0.75, "b": 0.0, "c": None}
+    rows = [ChannelRow("x", 30.0, 0.1), ChannelRow("y", 10.0, 0.5)]
+    assert volume_shares(rows) == [0.75, 0.25]
+    assert volume_shares([ChannelRow("x", 0.0, None)]) == [None]
