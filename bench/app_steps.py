@@ -15,6 +15,7 @@ from typing import Any
 
 from bench.gen import FUNNEL
 from bench.measure import bytes_read
+from data import derived
 from data import retention as R
 from data.funnel import EventFunnel, FunnelSpec, event_funnel
 from data.kpis import available_kpis, compute_kpis
@@ -81,6 +82,12 @@ def _complete(ds: Dataset) -> Dataset:
 
 
 # ---- the analysis steps ------------------------------------------------------------------------------
+
+def forget(ws: Workspace) -> None:
+    """Drop what the app keeps between calls for this data (data.derived: user-day tables, KPI input
+    frames), so that a timed run pays for everything, as the first render after a load does."""
+    derived.clear(ws)
+
 
 def cohorts(ws: Workspace) -> kr.CohortMatrix:
     """The Retention page's monthly cohort matrix (any event counts as activity, rule "on")."""

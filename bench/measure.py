@@ -82,15 +82,19 @@ class Timing:
         return min(self.seconds)
 
 
-def timed(step: Callable[[], Any], repeat: int = 1, reset: bool = True, budget: float | None = None) -> Timing:
+def timed(step: Callable[[], Any], repeat: int = 1, reset: bool = True, budget: float | None = None,
+          setup: Callable[[], Any] | None = None) -> Timing:
     """Run ``step`` up to ``repeat`` times, stopping early once the runs took ``budget`` seconds in
-    all; the peak covers only these runs when ``reset``."""
+    all; the peak covers only these runs when ``reset``. ``setup`` runs before each run, untimed
+    (the app's steps forget their cached tables and results there, so every run is a cold one)."""
     if reset:
         reset_peak()
     base = rss()
     out: list[float] = []
     result = None
     for _ in range(max(1, repeat)):
+        if setup is not None:
+            setup()
         t0 = time.perf_counter()
         result = step()
         out.append(time.perf_counter() - t0)

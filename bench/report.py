@@ -345,8 +345,9 @@ def render(steps: list[Measured], ui: list[Interactive], big: Big | None, *, sta
         "gives, all dates). The analysis steps start from the loaded table, copied back into a new in-memory "
         "session from a snapshot the load step writes to bench/out/. *pandas* is bench/pandas_ref.py: "
         "`read_csv(parse_dates=...)`, then `groupby`/`merge`/`merge_asof` on the frame read from a Parquet copy. "
-        f"Time: the step only; the best of up to {repeat} runs for analysis steps (fewer once a step has taken "
-        f"{budget:.0f} s), one run for loads. Peak memory: the "
+        f"Time: the step only; the best of up to {repeat} cold runs for analysis steps (fewer once a step has "
+        f"taken {budget:.0f} s; before each run the session forgets what it cached for the data), one run for "
+        "loads. Peak memory: the "
         "process's peak RSS during the step (Linux VmHWM, reset just before it), so it includes the loaded data "
         "each side holds; for loads it is the whole process's peak. *same result* compares the two sides' "
         "numbers (row counts, cohort sizes and cells, funnel depths and median time to convert, every KPI).",
@@ -371,6 +372,13 @@ def render(steps: list[Measured], ui: list[Interactive], big: Big | None, *, sta
                   "in-memory DuckDB table, or the DataFrame): "
                   + "; ".join(f"{KIND_LABEL[s.kind]} {s.step}: app {fmt_mem(s.app.data.get('base_rss'))}, pandas "
                               f"{fmt_mem(s.pandas.data.get('base_rss'))}" for s in held) + "."]
+    warm = [s for s in steps if s.step != "load" and s.app.ok and s.app.data.get("warm_seconds") is not None]
+    if warm:
+        lines += ["", "Every app run above is a cold one: before each, the session forgets the tables and results "
+                  "it keeps for the loaded data (data/derived.py). The same step once more with them kept, as a "
+                  "page re-render with unchanged data and settings: "
+                  + "; ".join(f"{KIND_LABEL[s.kind]} {s.step} {fmt_rows(s.rows)}: {fmt_s(s.app.data['warm_seconds'])}"
+                              for s in warm) + "."]
     loads = [s for s in steps if s.step == "load" and s.app.ok and s.app.data.get("reads_of_file") is not None]
     if loads:
         def who(s: Measured) -> str:

@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from data import derived
 from data import detect as det
 from data.db import query, quote_ident
 from data.funnel import funnel_counts as funnel_step_counts
@@ -153,7 +154,6 @@ class _Engine:
         self.effective_days = int(effective_days)
         self.active_events = [str(x) for x in active_events] if active_events else None
         self.lead_denominator = lead_denominator
-        self._cache: dict[str, Any] = {}
         self.events = _source(ws, "events", ("user_id", "timestamp"), ("event", "revenue", "channel"))
         self.orders_src = _source(ws, "orders", ("timestamp", "amount"),
                                   ("order_id", "customer_id", "status", "coupon"))
@@ -183,9 +183,16 @@ class _Engine:
         return query(self.con, sql, _bind(sql, params))
 
     def once(self, key: str, make: Callable[[], Any]) -> Any:
-        if key not in self._cache:
-            self._cache[key] = make()
-        return self._cache[key]
+        """One input frame per family, range, grain and settings, shared by every engine of the session
+        (the Overview's current/previous/last-year values, each sparkline, the Goals page) until the
+        data changes (``data.derived``)."""
+        full = ("kpi", key, self.start, self.end, self.grain, self.effective_days,
+                tuple(self.active_events or ()))
+        return derived.result(self.ws, full, make)
+
+    def derived(self, stem: str, sql: str, **extra: Any) -> str:
+        """A workspace-level temp table of ``sql`` (see ``data.derived``), built once per data state."""
+        return derived.table(self.ws, stem, sql, _bind(sql, extra))
 
     @staticmethod
     def in_range(expr: str) -> str:
@@ -211,44 +218,54 @@ class _Engine:
     def has_activity(self) -> bool:
         return self.events is not None or self.orders_are_activity
 
+    # Users are joined on a 64-bit hash of their id (``hash(user_id)``): fixed-width keys make the big
+    # distinct/join steps several times faster than text ids. Two different ids share a hash with a
+    # probability of about n²/2⁶⁵ (3·10⁻⁸ for a million users). NULL ids are filtered out before hashing.
+
+    def events_days_sql(self, only: str = "") -> str:
+        assert self.events is not None
+        return (f'SELECT DISTINCT hash(user_id) AS h, CAST("timestamp" AS DATE) AS d FROM {self.events.sql} '
+                f'WHERE user_id IS NOT NULL AND "timestamp" IS NOT NULL{only}')
+
+    def event_days_table(self) -> str:
+        """Distinct (h, d) of any event: the visitors of a range."""
+        return self.derived("days", self.events_days_sql())
+
     def activity_cte(self) -> str:
-        """``act``: distinct (uid, d) pairs of activity over all the data.
+        """``act``: distinct (h, d) pairs of activity over all the data.
 
         Every activity KPI (DAU, MAU, stickiness, D1/D7/D30, churn) of every engine (this range, the
-        previous one, last year's) reads the same pairs, so they are built once per workspace state
-        into a temporary table and reused until a dataset or its mapping changes."""
-        return f"act AS (SELECT uid, d FROM {quote_ident(self.activity_table())})"
+        previous one, last year's, each sparkline) reads the same pairs, built once per data state."""
+        return f"act AS (SELECT h, d FROM {quote_ident(self.activity_table())})"
 
     def activity_table(self) -> str:
-        key = (tuple((d.name, tuple(sorted(d.roles.items()))) for d in self.ws.datasets),
-               tuple(self.active_events or ()))
-        cache = self.ws.__dict__.setdefault("_kpi_activity", {})
-        name = cache.get(key)
-        if name is None:
-            serial = self.ws.__dict__.get("_kpi_activity_serial", 0) + 1
-            self.ws.__dict__["_kpi_activity_serial"] = serial
-            name = f"kpiwb_act_{serial}"
-            ctes = [self.orders_cte()] if self.orders_src is not None else []
-            ctes.append(self.activity_sql())
-            self.run(f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS WITH {', '.join(ctes)} "
-                     "SELECT uid, d FROM act", **self.activity_params())
-            for stale in cache.values():
-                self.con.execute(f"DROP TABLE IF EXISTS {quote_ident(stale)}")
-            cache.clear()
-            cache[key] = name
-        return name
-
-    def activity_sql(self) -> str:
-        """The ``act`` CTE built from the canonical views; needs ``o`` when orders have customers."""
         parts = []
         if self.events is not None:
             only = "" if self.active_events is None else " AND list_contains($active_events, event)"
-            parts.append(f'SELECT DISTINCT user_id AS uid, CAST("timestamp" AS DATE) AS d FROM {self.events.sql} '
-                         f'WHERE user_id IS NOT NULL AND "timestamp" IS NOT NULL{only}')
+            parts.append(self.events_days_sql(only))
         if self.orders_are_activity:
-            parts.append("SELECT DISTINCT customer_id AS uid, CAST(ts AS DATE) AS d FROM o "
+            parts.append("SELECT DISTINCT hash(customer_id) AS h, CAST(ts AS DATE) AS d FROM o "
                          "WHERE total > 0 AND NOT cancelled AND customer_id IS NOT NULL")
-        return "act AS (" + " UNION ".join(parts) + ")"
+        sql = " UNION ".join(parts)
+        if self.orders_are_activity:
+            sql = f"WITH {self.orders_cte()} {sql}"
+        return self.derived("act", sql, **self.activity_params())
+
+    def last_active(self) -> str:
+        """A relation (h, last_d): each user's last day of activity."""
+        if self.events is not None and self.active_events is None and not self.orders_are_activity:
+            return f"(SELECT h, last_d FROM {quote_ident(self.first_events_table())})"
+        return quote_ident(self.derived("last", f"SELECT h, max(d) AS last_d FROM "
+                                                f"{quote_ident(self.activity_table())} GROUP BY h"))
+
+    def first_events_table(self) -> str:
+        """Per user of the event log: first event (ts, channel), first sign-up event, last event day."""
+        assert self.events is not None
+        sql = f"""SELECT hash(user_id) AS h, min("timestamp") AS ts, arg_min(channel, "timestamp") AS channel,
+                         min("timestamp") FILTER (WHERE list_contains($signup_events, event)) AS signup_ts,
+                         max(CAST("timestamp" AS DATE)) AS last_d
+                  FROM {self.events.sql} WHERE user_id IS NOT NULL AND "timestamp" IS NOT NULL GROUP BY 1"""
+        return self.derived("first", sql, signup_events=self.event_names()[1])
 
     def with_activity(self) -> str:
         ctes = []
@@ -261,19 +278,26 @@ class _Engine:
         return {"cancel_re": NOT_ACTIVITY_STATUS, "active_events": self.active_events}
 
     def purchases_cte(self) -> str:
-        """``buys``: (uid, d) of purchases: purchase events or revenue, and positive orders with a customer."""
+        """``buys``: distinct (h, d) of purchases: purchase events or revenue, and positive orders with a customer."""
+        return f"buys AS (SELECT h, d FROM {quote_ident(self.purchases_table())})"
+
+    def purchases_table(self) -> str:
         parts = []
         if self.events is not None and (self.events.has("event") or self.events.has("revenue")):
-            parts.append(f"""SELECT user_id AS uid, CAST("timestamp" AS DATE) AS d FROM {self.events.sql}
+            parts.append(f"""SELECT hash(user_id) AS h, CAST("timestamp" AS DATE) AS d FROM {self.events.sql}
                 WHERE user_id IS NOT NULL AND "timestamp" IS NOT NULL AND (
                     list_contains($purchase_events, event)
                     OR coalesce(revenue, 0) > 0)""")
-        if self.orders_src is not None and self.orders_src.has("customer_id"):
-            parts.append("SELECT customer_id AS uid, CAST(ts AS DATE) AS d FROM o WHERE total > 0 "
+        with_orders = self.orders_src is not None and self.orders_src.has("customer_id")
+        if with_orders:
+            parts.append("SELECT hash(customer_id) AS h, CAST(ts AS DATE) AS d FROM o WHERE total > 0 "
                          "AND NOT cancelled AND customer_id IS NOT NULL")
         if not parts:
-            parts.append("SELECT CAST(NULL AS VARCHAR) AS uid, CAST(NULL AS DATE) AS d WHERE false")
-        return "buys AS (" + " UNION ALL ".join(parts) + ")"
+            parts.append("SELECT CAST(NULL AS UBIGINT) AS h, CAST(NULL AS DATE) AS d WHERE false")
+        sql = f"SELECT DISTINCT h, d FROM ({' UNION ALL '.join(parts)})"
+        if with_orders:
+            sql = f"WITH {self.orders_cte()} {sql}"
+        return self.derived("buys", sql, purchase_events=self.event_names()[0], cancel_re=NOT_ACTIVITY_STATUS)
 
     @property
     def has_purchases(self) -> bool:
@@ -285,7 +309,7 @@ class _Engine:
 
         Matched once on the distinct names, so the big scans compare raw values with a bound list
         instead of normalising every row."""
-        if "event_names" not in self._cache:
+        def make() -> tuple[list[str], list[str]]:
             purchase, signup = [], []
             if self.events is not None and self.events.has("event"):
                 names = self.run(f"SELECT DISTINCT event FROM {self.events.sql} WHERE event IS NOT NULL "
@@ -297,8 +321,8 @@ class _Engine:
                     if norm in SIGNUP_EVENTS:
                         signup.append(str(name))
             # a list that matches nothing, so the bound parameter always has a text type
-            self._cache["event_names"] = (purchase or [_NO_EVENT], signup or [_NO_EVENT])
-        return self._cache["event_names"]
+            return purchase or [_NO_EVENT], signup or [_NO_EVENT]
+        return derived.result(self.ws, ("kpi_event_names",), make)
 
     def all_params(self) -> dict[str, Any]:
         purchase, signup = self.event_names()
@@ -354,7 +378,7 @@ class _Engine:
               calm AS (SELECT {self.period('d')} AS period, date_trunc('month', d) AS m, count(*) AS days
                        FROM cal GROUP BY ALL),
               am AS (SELECT {self.period('d')} AS period, date_trunc('month', d) AS m,
-                            count(DISTINCT uid) AS mau, count(*) AS user_days
+                            count(DISTINCT h) AS mau, count(*) AS user_days
                      FROM act WHERE d BETWEEN $lo AND $hi GROUP BY ALL)
               SELECT {self.keep('calm.period')} AS period, sum(calm.days) AS days,
                      sum(coalesce(am.user_days, 0)) AS user_days,
@@ -364,7 +388,7 @@ class _Engine:
               {'' if self.grain is None else 'GROUP BY calm.period ORDER BY calm.period'}"""
             frame = self.run(sql, lo=lo, hi=hi, **self.activity_params())
             users_sql = f"""{self.with_activity()}
-              SELECT {self.period('d')} AS period, count(DISTINCT uid) AS active_users, count(*) AS rows
+              SELECT {self.period('d')} AS period, count(DISTINCT h) AS active_users, count(*) AS rows
               FROM act WHERE d BETWEEN $lo AND $hi {self.group}"""
             users = self.run(users_sql, lo=lo, hi=hi, **self.activity_params())
             return _merge(frame, users)
@@ -372,15 +396,25 @@ class _Engine:
 
     def retention(self, k: int) -> pd.DataFrame:
         """[period, base, retained]: (user, day N) pairs with day N+k in the data, and those active on N+k."""
+        frame = self.retention_all()
+        return frame[["period", f"base_{k}", f"retained_{k}"]].rename(
+            columns={f"base_{k}": "base", f"retained_{k}": "retained"})
+
+    def retention_all(self) -> pd.DataFrame:
+        """[period, base_k, retained_k] for every k of RETENTION_DAYS, in one statement (one join per k)."""
         def make() -> pd.DataFrame:
+            ks = sorted(set(RETENTION_DAYS.values()))
+            joins = " ".join(f"LEFT JOIN act b{k} ON b{k}.h = a.h AND b{k}.d = a.d + {k}" for k in ks)
+            cols = ", ".join(f"count(*) FILTER (WHERE a.d + {k} <= span.hi) AS base_{k}, "
+                             f"count(b{k}.h) AS retained_{k}" for k in ks)
             sql = f"""{self.with_activity()},
               {self.activity_span_cte()}
-              SELECT {self.period('a.d')} AS period, count(*) AS base, count(b.uid) AS retained
-              FROM act a LEFT JOIN act b ON b.uid = a.uid AND b.d = a.d + CAST($k AS INTEGER)
-              WHERE a.d BETWEEN $start AND $end AND a.d + CAST($k AS INTEGER) <= (SELECT hi FROM span)
+              SELECT {self.period('a.d')} AS period, {cols}
+              FROM act a CROSS JOIN span {joins}
+              WHERE a.d BETWEEN $start AND $end
               {self.group}"""
-            return self.run(sql, k=k, **self.activity_params())
-        return self.once(f"retention_{k}", make)
+            return self.run(sql, **self.activity_params())
+        return self.once("retention_all", make)
 
     def orders(self) -> pd.DataFrame:
         """[period, rows, gmv, cancelled_returned, paid_orders]."""
@@ -428,29 +462,26 @@ class _Engine:
         return self.once("orders_days", make)
 
     def signup_ctes(self) -> list[str]:
-        """CTEs ending in ``flags(uid, ts, channel, effective)``: the new users of the range.
+        """CTEs ending in ``flags(h, ts, channel, effective)``: the new users of the range.
 
         Sign-ups come from a users file, else from each user's first event (channel: the user's
         channel, else the channel of that first event).
         """
         if self.users_src is not None:
-            su = f"""SELECT user_id AS uid, min(signup_time) AS ts, any_value(channel) AS channel
-                     FROM {self.users_src.sql} WHERE user_id IS NOT NULL AND signup_time IS NOT NULL GROUP BY 1"""
+            su = f"""SELECT hash(user_id) AS h, min(signup_time) AS ts, any_value(channel) AS channel
+                     FROM {self.users_src.sql} WHERE user_id IS NOT NULL AND signup_time IS NOT NULL
+                     GROUP BY user_id"""
         else:
-            assert self.events is not None
-            su = f"""SELECT user_id AS uid, min("timestamp") AS ts, arg_min(channel, "timestamp") AS channel
-                     FROM {self.events.sql} WHERE user_id IS NOT NULL AND "timestamp" IS NOT NULL GROUP BY 1"""
-        ctes = [self.orders_cte()] if self.orders_src is not None else []
-        ctes += [f"su AS ({su})", self.purchases_cte()]
-        still = ""
+            su = f"SELECT h, ts, channel FROM {quote_ident(self.first_events_table())}"
+        ctes = [f"su AS ({su})", self.purchases_cte()]
+        still, join = "", ""
         if self.has_activity:
-            ctes.append(self.activity_cte())
-            still = """OR EXISTS (SELECT 1 FROM act a WHERE a.uid = s.uid
-                                  AND a.d >= CAST(s.ts AS DATE) + CAST($still_active AS INTEGER))"""
-        ctes.append(f"""flags AS (SELECT s.uid, s.ts, s.channel, (EXISTS (SELECT 1 FROM buys b WHERE b.uid = s.uid
+            join = f" LEFT JOIN {self.last_active()} AS l ON l.h = s.h"
+            still = "OR coalesce(l.last_d >= CAST(s.ts AS DATE) + CAST($still_active AS INTEGER), false)"
+        ctes.append(f"""flags AS (SELECT s.h, s.ts, s.channel, (EXISTS (SELECT 1 FROM buys b WHERE b.h = s.h
                             AND b.d BETWEEN CAST(s.ts AS DATE) AND CAST(s.ts AS DATE) + CAST($n_days AS INTEGER))
                             {still}) AS effective
-                        FROM su s WHERE {self.in_range('s.ts')})""")
+                        FROM su s{join} WHERE {self.in_range('s.ts')})""")
         return ctes
 
     def signups(self) -> pd.DataFrame:
@@ -467,17 +498,15 @@ class _Engine:
         """[period, rows, visitors, converted_users]."""
         def make() -> pd.DataFrame:
             assert self.events is not None
-            ctes = [self.orders_cte()] if self.orders_src is not None else []
-            ctes.append(self.purchases_cte())
-            ctes.append(f"""v AS (SELECT DISTINCT {self.period('"timestamp"')} AS period, user_id AS uid
-                                  FROM {self.events.sql}
-                                  WHERE user_id IS NOT NULL AND {self.in_range('"timestamp"')})""")
-            ctes.append(f"""bp AS (SELECT DISTINCT {self.period('d')} AS period, uid FROM buys
-                                   WHERE {self.in_range('d')})""")
+            ctes = [self.purchases_cte()]
+            ctes.append(f"""v AS (SELECT DISTINCT {self.period('d')} AS period, h
+                                  FROM {quote_ident(self.event_days_table())} WHERE d BETWEEN $start AND $end)""")
+            ctes.append(f"""bp AS (SELECT DISTINCT {self.period('d')} AS period, h FROM buys
+                                   WHERE d BETWEEN $start AND $end)""")
             sql = "WITH " + ",\n".join(ctes) + f"""
               SELECT {self.keep('v.period')} AS period, count(*) AS rows,
-                     count(*) AS visitors, count(bp.uid) AS converted_users
-              FROM v LEFT JOIN bp ON bp.uid = v.uid AND bp.period IS NOT DISTINCT FROM v.period
+                     count(*) AS visitors, count(bp.h) AS converted_users
+              FROM v LEFT JOIN bp ON bp.h = v.h AND bp.period IS NOT DISTINCT FROM v.period
               {'' if self.grain is None else 'GROUP BY v.period ORDER BY v.period'}"""
             return self.run(sql, **self.all_params())
         return self.once("channel_conversion", make)
@@ -486,15 +515,12 @@ class _Engine:
         """[period, rows, first_step, last_step]: users who signed up in the range, and purchased after."""
         def make() -> pd.DataFrame:
             assert self.events is not None
-            ctes = [self.orders_cte()] if self.orders_src is not None else []
-            ctes.append(self.purchases_cte())
-            ctes.append(f"""su AS (SELECT user_id AS uid, min("timestamp") AS ts FROM {self.events.sql}
-                    WHERE user_id IS NOT NULL AND "timestamp" IS NOT NULL
-                      AND list_contains($signup_events, event)
-                    GROUP BY 1)""")
-            ctes.append(f"""flags AS (SELECT s.ts, EXISTS (SELECT 1 FROM buys b WHERE b.uid = s.uid
-                                AND b.d >= CAST(s.ts AS DATE)) AS bought
-                            FROM su s WHERE {self.in_range('s.ts')})""")
+            ctes = [self.purchases_cte()]
+            ctes.append(f"""su AS (SELECT h, signup_ts AS ts FROM {quote_ident(self.first_events_table())}
+                                   WHERE signup_ts IS NOT NULL)""")
+            ctes.append("lb AS (SELECT h, max(d) AS last_buy FROM buys GROUP BY h)")
+            ctes.append(f"""flags AS (SELECT s.ts, coalesce(lb.last_buy >= CAST(s.ts AS DATE), false) AS bought
+                            FROM su s LEFT JOIN lb ON lb.h = s.h WHERE {self.in_range('s.ts')})""")
             sql = "WITH " + ",\n".join(ctes) + f"""
               SELECT {self.period('ts')} AS period, count(*) AS rows, count(*) AS first_step,
                      count(*) FILTER (WHERE bought) AS last_step
@@ -1013,18 +1039,16 @@ def channel_breakdown(ws: Workspace, start: date | None = None, end: date | None
         frames.append(e.run(f"""SELECT channel, sum(cost) AS spend FROM {e.spend_src.sql}
                                 WHERE cost IS NOT NULL AND date BETWEEN $start AND $end GROUP BY channel"""))
     if e.events is not None and e.has_purchases:
-        ctes = [e.orders_cte()] if e.orders_src is not None else []
-        ctes += [e.purchases_cte(), "chan AS (SELECT uid, channel FROM su)" if e.users_src is None else
-                 f"chan AS (SELECT user_id AS uid, any_value(channel) AS channel FROM {e.users_src.sql} GROUP BY 1)"]
-        if e.users_src is None:
-            ctes.insert(0, f"""su AS (SELECT user_id AS uid, arg_min(channel, "timestamp") AS channel
-                                      FROM {e.events.sql} WHERE user_id IS NOT NULL GROUP BY 1)""")
-        ctes.append(f"""v AS (SELECT DISTINCT user_id AS uid FROM {e.events.sql}
-                              WHERE user_id IS NOT NULL AND {e.in_range('"timestamp"')})""")
-        ctes.append(f"bp AS (SELECT DISTINCT uid FROM buys WHERE {e.in_range('d')})")
+        ctes = [e.purchases_cte(),
+                f"chan AS (SELECT h, channel FROM {quote_ident(e.first_events_table())})" if e.users_src is None else
+                f"""chan AS (SELECT hash(user_id) AS h, any_value(channel) AS channel FROM {e.users_src.sql}
+                             WHERE user_id IS NOT NULL GROUP BY user_id)"""]
+        ctes.append(f"""v AS (SELECT DISTINCT h FROM {quote_ident(e.event_days_table())}
+                              WHERE d BETWEEN $start AND $end)""")
+        ctes.append("bp AS (SELECT DISTINCT h FROM buys WHERE d BETWEEN $start AND $end)")
         frames.append(e.run("WITH " + ",\n".join(ctes) + """
-            SELECT chan.channel AS channel, count(*) AS visitors, count(bp.uid) AS converted_users
-            FROM v LEFT JOIN chan ON chan.uid = v.uid LEFT JOIN bp ON bp.uid = v.uid GROUP BY chan.channel""",
+            SELECT chan.channel AS channel, count(*) AS visitors, count(bp.h) AS converted_users
+            FROM v LEFT JOIN chan ON chan.h = v.h LEFT JOIN bp ON bp.h = v.h GROUP BY chan.channel""",
                             **e.all_params()))
     out = frames[0]
     for frame in frames[1:]:
