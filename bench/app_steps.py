@@ -19,6 +19,7 @@ from data import derived
 from data import retention as R
 from data.funnel import EventFunnel, FunnelSpec, event_funnel
 from data.kpis import available_kpis, compute_kpis
+from data.db import quote_ident
 from data.session import AddResult, Dataset, Workspace
 from kpi import retention as kr
 from kpi.result import KpiValue
@@ -48,7 +49,8 @@ def save_snapshot(ws: Workspace, path: Path) -> None:
     # harness only: the app never writes its session to disk
     ws.con.execute("ATTACH ? AS bench_snapshot", [str(path)])
     try:
-        ws.con.execute("COPY FROM DATABASE memory TO bench_snapshot")
+        current = ws.con.execute("SELECT current_database()").fetchone()[0]
+        ws.con.execute(f"COPY FROM DATABASE {quote_ident(current)} TO bench_snapshot")
     finally:
         ws.con.execute("DETACH bench_snapshot")
     with open(str(path) + ".pkl", "wb") as fh:
@@ -61,10 +63,14 @@ def open_snapshot(path: Path) -> Workspace:
     ws.con.execute("SET preserve_insertion_order = true")
     ws.con.execute("ATTACH ? AS bench_snapshot (READ_ONLY)", [str(path)])
     try:
-        ws.con.execute("COPY FROM DATABASE bench_snapshot TO memory")
+        current = ws.con.execute("SELECT current_database()").fetchone()[0]
+        ws.con.execute(f"COPY FROM DATABASE bench_snapshot TO {quote_ident(current)}")
     finally:
         ws.con.execute("DETACH bench_snapshot")
         ws.con.execute("SET preserve_insertion_order = false")
+    # as after a load once its background compaction is done (data.session.Workspace.compact_soon)
+    ws.compact_soon()
+    ws.wait_compacted()
     with open(str(path) + ".pkl", "rb") as fh:
         ws.datasets = [_complete(ds) for ds in pickle.load(fh)]
     return ws

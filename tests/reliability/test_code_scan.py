@@ -34,6 +34,8 @@ REVIEWED: set[tuple[str, str]] = {
     ("data/retention.py", "step"), ("data/retention.py", "_TRUNC[p]"),
     # breakdown: a query from the KPI's own builder over canonical views
     ("data/breakdown.py", "sql"),
+    # derived tables: the SELECT the KPI engine composed over canonical views (values bound as $params)
+    ("data/derived.py", "sql"),
     # the goals store: column lists from its own schema constants
     ("data/store.py", "', '.join(names)"), ("data/store.py", "cols"), ("data/store.py", "tcols"),
     # the SQL explorer runs the user's own SELECT on purpose: read-only, one statement, bounded
