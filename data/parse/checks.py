@@ -43,23 +43,29 @@ def _examples(con: duckdb.DuckDBPyConnection, table: str, row_sql: str, where: s
 
 def negatives(con, table: str, row_sql: str, columns: list[tuple[str, str]], roles: dict[str, str],
               kind: str | None) -> list[Issue]:
-    out: list[Issue] = []
+    """Counts below zero, all columns counted in one scan; examples only for the columns that have some."""
     types = dict(columns)
+    checked: list[tuple[str, bool]] = []   # (column, a daily count that may drop)
     for role, col in sorted(roles.items()):
         if col not in types or not _is_number(types[col]):
             continue
-        daily = kind == "social_daily" and role in DAILY_CAN_DROP
-        if role not in NEVER_NEGATIVE and not (role in DAILY_CAN_DROP):
+        if role not in NEVER_NEGATIVE and role not in DAILY_CAN_DROP:
             continue
-        q = quote_ident(col)
-        n = int(con.execute(f"SELECT count(*) FROM {quote_ident(table)} WHERE {q} < 0").fetchone()[0])
+        checked.append((col, kind == "social_daily" and role in DAILY_CAN_DROP))
+    if not checked:
+        return []
+    counts = con.execute(f"SELECT {', '.join(f'count_if({quote_ident(c)} < 0)' for c, _ in checked)} "
+                         f"FROM {quote_ident(table)}").fetchone()
+    out: list[Issue] = []
+    for (col, daily), n in zip(checked, counts):
         if not n:
             continue
-        rows = _examples(con, table, row_sql, f"{q} < 0")
+        rows = _examples(con, table, row_sql, f"{quote_ident(col)} < 0")
         if daily:
-            out.append(Issue("negative_daily_values", {"column": col, "count": n, "rows": rows_text(rows)}, "info"))
+            out.append(Issue("negative_daily_values", {"column": col, "count": int(n), "rows": rows_text(rows)},
+                             "info"))
         else:
-            out.append(Issue("negative_values", {"column": col, "count": n, "rows": rows_text(rows)}))
+            out.append(Issue("negative_values", {"column": col, "count": int(n), "rows": rows_text(rows)}))
     return out
 
 
@@ -90,24 +96,32 @@ def time_bounds(con, table: str, row_sql: str, columns: list[tuple[str, str]], t
     return out
 
 
+def _row_hash_sql(cols: str) -> str:
+    """The screening hash of a row (a function, so a test can force collisions)."""
+    return f"hash({cols})"
+
+
 def duplicates(con, table: str, row_sql: str, columns: list[tuple[str, str]]) -> list[Issue]:
     """Rows that repeat an earlier row exactly (all columns equal).
 
-    A distinct count of row hashes screens the table in one pass; only when it finds repeats are the
-    rows with a repeated hash compared column by column (exact count, first row numbers).
+    One statement, about one pass over the table: every row's hash is computed once and kept with
+    its rowid (a materialized CTE, 16 bytes a row), the hashes are grouped to find the repeated ones,
+    and only the rows holding a repeated hash (normally none or a few) are fetched back by rowid and
+    compared column by column for the exact count and the first row numbers. Rows whose hashes
+    merely collide land in different partitions, so they are never reported.
     """
     if not columns:
         return []
     cols = ", ".join(quote_ident(c) for c, _ in columns)
     t = quote_ident(table)
-    n = int(con.execute(f"SELECT count(*) - count(DISTINCT hash({cols})) FROM {t}").fetchone()[0])
-    if n <= 0:
-        return []
+    screen = (f"WITH hashed AS MATERIALIZED (SELECT rowid AS rid, {_row_hash_sql(cols)} AS h FROM {t}), "
+              f"repeated AS (SELECT h FROM hashed GROUP BY h HAVING count(*) > 1), "
+              f"candidates AS (SELECT rid FROM hashed WHERE h IN (SELECT h FROM repeated)) ")
     repeats = (f"SELECT {row_sql} AS r, row_number() OVER (PARTITION BY {cols} ORDER BY {row_sql}) AS k FROM {t} "
-               f"WHERE hash({cols}) IN (SELECT h FROM (SELECT hash({cols}) AS h FROM {t}) GROUP BY h "
-               f"HAVING count(*) > 1)")
-    got = con.execute(f"SELECT count(*) OVER () AS n, r FROM ({repeats}) WHERE k > 1 ORDER BY r LIMIT {EXAMPLES}"
-                      ).fetchall()
-    if not got:  # the hashes of different rows collided
+               f"WHERE rowid IN (SELECT rid FROM candidates)")
+    # no repeated hash: ``candidates`` is empty and the last scan stops at once (nothing to probe)
+    got = con.execute(f"{screen}SELECT count(*) OVER () AS n, r FROM ({repeats}) WHERE k > 1 ORDER BY r "
+                      f"LIMIT {EXAMPLES}").fetchall()
+    if not got:  # no repeats, or only rows whose hashes collided
         return []
     return [Issue("duplicate_rows", {"count": int(got[0][0]), "rows": rows_text([int(r[1]) for r in got])})]
