@@ -372,6 +372,13 @@ def render(steps: list[Measured], ui: list[Interactive], big: Big | None, *, sta
                   "in-memory DuckDB table, or the DataFrame): "
                   + "; ".join(f"{KIND_LABEL[s.kind]} {s.step}: app {fmt_mem(s.app.data.get('base_rss'))}, pandas "
                               f"{fmt_mem(s.pandas.data.get('base_rss'))}" for s in held) + "."]
+    packed = [s for s in steps if s.step == "load" and s.app.ok and s.app.data.get("compaction_seconds") is not None]
+    if packed:
+        lines += ["", "After each load returns, the session compresses the new table on a background thread "
+                  "(pages can already query it): time still spent after the load, and the process's resident "
+                  "memory once done: "
+                  + "; ".join(f"{KIND_LABEL[s.kind]} {fmt_rows(s.rows)}: {fmt_s(s.app.data['compaction_seconds'])}, "
+                              f"{fmt_mem(s.app.data.get('rss_after_compaction'))}" for s in packed) + "."]
     warm = [s for s in steps if s.step != "load" and s.app.ok and s.app.data.get("warm_seconds") is not None]
     if warm:
         lines += ["", "Every app run above is a cold one: before each, the session forgets the tables and results "
