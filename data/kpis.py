@@ -200,15 +200,18 @@ class _Engine:
 
     # -- shared CTEs --
     def orders_cte(self) -> str:
-        """``o``: one row per order (ts, total, customer_id, cancelled, coupon)."""
+        """``o``: one row per order (ts, total, customer_id, cancelled, coupon), built once per data state."""
+        return f"o AS (SELECT ts, total, customer_id, cancelled, coupon FROM {quote_ident(self.orders_table())})"
+
+    def orders_table(self) -> str:
         assert self.orders_src is not None
-        return f"""
-        o_lines AS (SELECT *, row_number() OVER () AS _line FROM {self.orders_src.sql}
-                    WHERE "timestamp" IS NOT NULL AND amount IS NOT NULL),
-        o AS (SELECT min("timestamp") AS ts, sum(amount) AS total, any_value(customer_id) AS customer_id,
-                     coalesce(bool_or(regexp_matches(lower(status), $cancel_re)), false) AS cancelled,
-                     coalesce(bool_or(nullif(trim(coupon), '') IS NOT NULL), false) AS coupon
-              FROM o_lines GROUP BY order_id, CASE WHEN order_id IS NULL THEN _line END)"""
+        sql = f"""WITH o_lines AS (SELECT *, row_number() OVER () AS _line FROM {self.orders_src.sql}
+                    WHERE "timestamp" IS NOT NULL AND amount IS NOT NULL)
+        SELECT min("timestamp") AS ts, sum(amount) AS total, any_value(customer_id) AS customer_id,
+               coalesce(bool_or(regexp_matches(lower(status), $cancel_re)), false) AS cancelled,
+               coalesce(bool_or(nullif(trim(coupon), '') IS NOT NULL), false) AS coupon
+        FROM o_lines GROUP BY order_id, CASE WHEN order_id IS NULL THEN _line END"""
+        return self.derived("orders", sql, cancel_re=NOT_ACTIVITY_STATUS)
 
     @property
     def orders_are_activity(self) -> bool:
