@@ -87,7 +87,9 @@ class Workspace:
             if self._compactor is not None and self._compactor.is_alive():
                 self._compact_again = True
                 return
-            self._compactor = threading.Thread(target=self._compact, name="kpiwb-compact", daemon=True)
+            # not a daemon: the interpreter waits for it at exit (a checkpoint cut off by the
+            # interpreter's shutdown aborts the process: audit.py would end with a crash)
+            self._compactor = threading.Thread(target=self._compact, name="kpiwb-compact")
             self._compactor.start()
 
     def _compact(self) -> None:

@@ -65,3 +65,19 @@ def test_a_second_load_during_compaction_waits_and_both_are_kept():
     assert ws.wait_compacted(timeout=60)
     assert [d.rows for d in ws.datasets] == [100_000, 50_000]
     assert not first.issues and not second.issues
+
+
+def test_a_script_that_ends_right_after_a_load_exits_cleanly(tmp_path):
+    # the compaction thread must not be cut off by the interpreter's shutdown (it aborted the process)
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    csv = tmp_path / "events.csv"
+    csv.write_bytes(_events_csv(300_000))
+    script = ("import sys; from pathlib import Path; from data.session import Workspace; ws = Workspace(); "
+              f"res = ws.add_file('events.csv', Path({str(csv)!r})); print(res.datasets[0].rows)")
+    root = Path(__file__).resolve().parents[2]
+    for _ in range(3):
+        got = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
+        assert (got.returncode, got.stdout.strip()) == (0, "300000"), got.stderr[-500:]
