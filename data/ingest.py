@@ -10,7 +10,9 @@ How a text file is read:
    in a stream;
 2. separator and header row sniffed in Python (data/parse/dialect.py), passed to DuckDB;
 3. fast path: DuckDB sniffs the column types from a copy of the first rows and reads the file once
-   (``read_csv`` with explicit dialect). A conversion error falls back to all-VARCHAR; a broken
+   (``read_csv`` with explicit dialect). Integer columns are read as text and cast in the same pass,
+   so a later "2.5" or "0x1F" is never silently rounded (``_settle_integers``). A conversion error
+   falls back to all-VARCHAR; a broken
    structure (ragged rows, stray quotes, bad bytes) falls back to a Python pass that writes a clean
    copy and counts what it drops;
 4. every VARCHAR column's format (number, percent, date layout, month names, ...) is decided from
@@ -43,7 +45,7 @@ from data.parse import checks, containers, dates, limits
 from data.parse import encoding as enc
 from data.parse.dialect import Dialect, sniff
 from data.parse.values import (READ_NULLS, bool_sql, duration_sql, infer_bool, infer_duration, infer_number,
-                               is_missing, missing_sql)
+                               is_missing, missing_sql, sql_str)
 
 log = logging.getLogger(__name__)
 
@@ -349,7 +351,8 @@ def _load_text(ctx: _Ctx, path: Path, label: str, forced: str | None = None, nam
                encoding=ENCODINGS.get(guess.encoding, guess.encoding), warnings=warnings)
     ctx.created.append(raw.table)
     try:
-        _read_fast(ctx, work, dialect, names, raw.table, all_varchar=False, head=None if whole else work_head)
+        _read_fast(ctx, work, dialect, names, raw.table, all_varchar=False, head=None if whole else work_head,
+                   decimal_comma=raw.decimal_comma)
         return raw
     except duckdb.ConversionException:
         _drop(ctx.con, [raw.table])
@@ -398,13 +401,20 @@ def _markup_format(text: str) -> str | None:
 
 
 def _read_fast(ctx: _Ctx, path: Path, dialect: Dialect, names: list[str], table: str, all_varchar: bool,
-               head: bytes | None = None) -> None:
+               head: bytes | None = None, decimal_comma: bool | None = None) -> None:
     """One DuckDB read with the sniffed dialect; raises duckdb.Error on anything irregular.
 
     ``head`` is the file's first bytes when the file is longer: the types are then sniffed from a copy
     of the first rows (``_sniff_types``), so that read_csv is the only read of the whole file.
+
+    read_csv casts to an integer type leniently and without an error ("2.5" becomes 3, "0x1F" 31,
+    "1_000" 1000), so a value past the sniffed rows could change silently. Integer columns are read as
+    text instead and cast in the same pass; a row with a value that does not print back as itself keeps
+    its integer values as written in one more column, and ``_settle_integers`` looks at those
+    (``decimal_comma``: the file's context for "1.234").
     """
     con = ctx.con
+    q = quote_ident
     base = [str(path), dialect.delimiter, dialect.skip_lines, dialect.has_header]
     if all_varchar:
         types = ["VARCHAR"] * len(names)
@@ -414,11 +424,153 @@ def _read_fast(ctx: _Ctx, path: Path, dialect: Dialect, names: list[str], table:
             raise duckdb.InvalidInputException("column count differs from the sniffed header")
         types = [_fast_type(c["type"], ts_format, j, dialect) for j, c in enumerate(cols)]
     columns = dict(zip(names, types))
+    ints = {c: t.upper() for c, t in columns.items() if t.upper() in _INT_TYPES}
+    side = _side_name(names)
+    columns.update({c: "VARCHAR" for c in ints})
     con.execute(
-        f"CREATE TABLE {quote_ident(table)} AS SELECT * FROM read_csv(?, auto_detect = false, delim = ?, "
-        "quote = '\"', escape = '\"', skip = ?, header = ?, columns = ?, nullstr = ?, max_line_size = ?, "
-        "strict_mode = true)",
+        f"CREATE TABLE {q(table)} AS SELECT {_read_select_sql(names, ints, side)} FROM read_csv(?, "
+        "auto_detect = false, delim = ?, quote = '\"', escape = '\"', skip = ?, header = ?, columns = ?, "
+        "nullstr = ?, max_line_size = ?, strict_mode = true)",
         base + [columns, list(READ_NULLS), limits.MAX_LINE_BYTES])
+    if ints:
+        _settle_integers(ctx, table, ints, side, decimal_comma)
+
+
+_INT_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                        "UBIGINT", "UHUGEINT"})
+_BLANKS = r"[ \t\n\r\f\v]*"   # what DuckDB's number casts skip around a value
+_INT_RE = sql_str(rf"{_BLANKS}[+-]?[0-9]+{_BLANKS}")
+_DEC_RE = sql_str(rf"{_BLANKS}[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?{_BLANKS}")
+_THOUSANDS_RE = sql_str(rf"{_BLANKS}[+-]?[1-9][0-9]?[0-9]?\.[0-9]{{3}}{_BLANKS}")  # "1.234": 1234 or 1.234
+_EXACT_DOUBLE = 2 ** 53       # integers up to this are exact in a DOUBLE
+
+
+def _int_type_sql(dtype: str, also: tuple[str, ...] = ()) -> str:
+    """An integer type name (or one of ``also``) for SQL text: one of ``_INT_TYPES``, nothing else."""
+    d = dtype.upper()
+    if d not in _INT_TYPES and d not in also:
+        raise ValueError(f"not an integer type: {dtype!r}")
+    return d
+
+
+def _read_select_sql(names: list[str], ints: dict[str, str], side: str) -> str:
+    """The read's select list: each integer column cast (leniently: ``_settle_integers`` checks it), then
+    ``side``: NULL on a row where every integer value prints back as itself (or is NULL), else the list
+    of the row's integer values as written. One chain of comparisons per row: cheap on 2,000 columns."""
+    if not ints:
+        return "*"
+    q = quote_ident
+    cols = [f"TRY_CAST({q(c)} AS {_int_type_sql(ints[c])}) AS {q(c)}" if c in ints else q(c) for c in names]
+    exact = " AND ".join(f"({q(c)} IS NULL OR CAST(TRY_CAST({q(c)} AS {_int_type_sql(typ)}) AS VARCHAR) = {q(c)})"
+                         for c, typ in ints.items())
+    cols.append(f"CASE WHEN {exact} THEN NULL ELSE list_value({', '.join(q(c) for c in ints)}) END AS {q(side)}")
+    return ", ".join(cols)
+
+
+def _written_sql(col: str, side: str, k: int) -> str:
+    """The value of integer column ``col`` (the ``k``-th) as written where it does not print back, else NULL."""
+    w = f"{quote_ident(side)}[{int(k)}]"
+    return f"(CASE WHEN {w} IS NULL OR CAST({quote_ident(col)} AS VARCHAR) = {w} THEN NULL ELSE {w} END)"
+
+
+def _side_name(names: list[str]) -> str:
+    """A column name not among ``names``."""
+    taken = {n.lower() for n in names}
+    side = "__as_written"
+    while side in taken:
+        side = f"_{side}"
+    return side
+
+
+def _settle_integers(ctx: _Ctx, table: str, ints: dict[str, str], side: str, decimal_comma: bool | None) -> None:
+    """Make the integer columns cast by ``_read_fast`` exact, and drop ``side``.
+
+    ``side`` holds the integer values as written of each row with a value that does not print back as
+    itself (blanks, a sign, a decimal, "0x1F", an ID too long for the type). NULL on every row (nearly
+    always): every column is exact as cast. Otherwise a scan of those rows decides each column with
+    such values:
+    - integers (blanks and signs around digits) and missing-value tokens only: the cast is exact, or
+      HUGEINT for integers beyond the sniffed type (IDs of 19–20 digits);
+    - plain decimals too ("2.5", "1e-3"): DOUBLE, as the sniffer says when it sees one, unless an
+      integer would lose digits in a DOUBLE, or a "1.234" could be 1234 in a file written with
+      decimal commas (``decimal_comma`` not False);
+    - anything else ("abc", "0x1F", "1_000", "2,5"): the column is its text again, typed by
+      ``_finish`` from its values like any text column, which counts the values it cannot read.
+    """
+    q = quote_ident
+    t = q(table)
+    s = q(side)
+    if ctx.con.execute(f"SELECT count({s}) FROM {t}").fetchone()[0]:
+        cols = list(ints.items())
+        probes = []
+        for k, (c, typ) in enumerate(cols, start=1):
+            probes += _odd_probes_sql(c, typ, side, k)
+        got = ctx.con.execute(f"SELECT {', '.join(probes)} FROM {t} WHERE {s} IS NOT NULL").fetchone()
+        targets: dict[int, str] = {}
+        mixed: list[int] = []
+        for k, (c, typ) in enumerate(cols, start=1):
+            not_integer, beyond_type, beyond_hugeint = got[3 * (k - 1): 3 * k]
+            if not_integer:
+                mixed.append(k)
+            elif beyond_type:
+                targets[k] = "VARCHAR" if beyond_hugeint else "HUGEINT"
+        if mixed:
+            probes = []
+            for k in mixed:
+                probes += _decimal_probes_sql(cols[k - 1][0], side, k)
+            got = ctx.con.execute(f"SELECT {', '.join(probes)} FROM {t} WHERE {s} IS NOT NULL").fetchone()
+            for i, k in enumerate(mixed):
+                other, inexact, thousands = got[3 * i: 3 * i + 3]
+                if not other and not inexact:
+                    inexact = scalar(ctx.con, f"SELECT count_if(abs(CAST({q(cols[k - 1][0])} AS DOUBLE)) > "
+                                              f"{int(_EXACT_DOUBLE)}) FROM {t}")
+                doubles = not other and not inexact and not (thousands and decimal_comma is not False)
+                targets[k] = "DOUBLE" if doubles else "VARCHAR"
+        for k, target in sorted(targets.items()):
+            _settle_column(ctx, table, cols[k - 1][0], target, side, k)
+    ctx.con.execute(f"ALTER TABLE {t} DROP COLUMN {s}")
+
+
+def _odd_probes_sql(col: str, dtype: str, side: str, k: int) -> list[str]:
+    """Three counts for the ``k``-th integer column ``col``, over its values that do not print back (run
+    on the rows that have a ``side``): (values neither an integer nor a missing-value token, integers
+    beyond ``dtype``, integers beyond HUGEINT). The cast is exact for the integers within ``dtype``
+    (blanks and a sign around digits) and gave NULL for the missing-value tokens."""
+    v = _written_sql(col, side, k)
+    integer = f"regexp_full_match({v}, {_INT_RE})"
+    return [f"coalesce(count_if({cond}), 0)" for cond in (
+        f"NOT {integer} AND NOT {missing_sql(v)}",
+        f"{integer} AND TRY_CAST({v} AS {_int_type_sql(dtype)}) IS NULL",
+        f"{integer} AND TRY_CAST({v} AS HUGEINT) IS NULL")]
+
+
+def _decimal_probes_sql(col: str, side: str, k: int) -> list[str]:
+    """Three counts for an integer column with values that are not integers (as ``_odd_probes_sql``):
+    (values neither a plain number nor a missing-value token, numbers a DOUBLE does not hold exactly,
+    "1.234"-like values)."""
+    v = _written_sql(col, side, k)
+    number = f"regexp_full_match({v}, {_DEC_RE})"
+    return [f"coalesce(count_if({cond}), 0)" for cond in (
+        f"NOT {number} AND NOT {missing_sql(v)}",
+        f"{number} AND abs(TRY_CAST({v} AS DOUBLE)) > {int(_EXACT_DOUBLE)}",
+        f"regexp_full_match({v}, {_THOUSANDS_RE})")]
+
+
+def _settle_column(ctx: _Ctx, table: str, col: str, target: str, side: str, k: int) -> None:
+    """Retype the ``k``-th integer column from its exact values and the others as written."""
+    q = quote_ident
+    written = _written_sql(col, side, k)
+    as_text = f"coalesce({written}, CAST({q(col)} AS VARCHAR))"   # the column as the file wrote it
+    alter = f"ALTER TABLE {q(table)} ALTER {q(col)} TYPE "
+    typ = _int_type_sql(target, also=("DOUBLE", "VARCHAR"))
+    if typ != "VARCHAR":
+        try:
+            ctx.con.execute(f"{alter}{typ} USING (CASE WHEN {written} IS NULL THEN CAST({q(col)} AS {typ}) "
+                            f"WHEN {missing_sql(written)} THEN NULL ELSE CAST({written} AS {typ}) END)")
+            return
+        except duckdb.ConversionException as exc:  # not expected: the column is text again
+            log.warning("column %r stays text: %s", col, _first_line(exc))
+    ctx.con.execute(f"{alter}VARCHAR USING {as_text}")
 
 
 def _sniff_types(ctx: _Ctx, path: Path, dialect: Dialect, base: list, head: bytes | None
