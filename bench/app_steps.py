@@ -68,9 +68,11 @@ def open_snapshot(path: Path) -> Workspace:
     finally:
         ws.con.execute("DETACH bench_snapshot")
         ws.con.execute("SET preserve_insertion_order = false")
-    # as after a load once its background compaction is done (data.session.Workspace.compact_soon)
+    # as after a load once its background compaction is done (data.session.Workspace.compact_soon),
+    # with the same second for the allocator to hand freed memory back as the load step reports
     ws.compact_soon()
     ws.wait_compacted()
+    time.sleep(1.0)
     with open(str(path) + ".pkl", "rb") as fh:
         ws.datasets = [_complete(ds) for ds in pickle.load(fh)]
     return ws
