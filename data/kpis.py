@@ -201,7 +201,7 @@ class _Engine:
     # -- shared CTEs --
     def orders_cte(self) -> str:
         """``o``: one row per order (ts, total, customer_id, cancelled, coupon), built once per data state."""
-        return f"o AS (SELECT ts, total, customer_id, cancelled, coupon FROM {quote_ident(self.orders_table())})"
+        return f"o AS NOT MATERIALIZED (SELECT ts, total, customer_id, cancelled, coupon FROM {quote_ident(self.orders_table())})"
 
     def orders_table(self) -> str:
         assert self.orders_src is not None
@@ -239,7 +239,7 @@ class _Engine:
 
         Every activity KPI (DAU, MAU, stickiness, D1/D7/D30, churn) of every engine (this range, the
         previous one, last year's, each sparkline) reads the same pairs, built once per data state."""
-        return f"act AS (SELECT h, d FROM {quote_ident(self.activity_table())})"
+        return f"act AS NOT MATERIALIZED (SELECT h, d FROM {quote_ident(self.activity_table())})"
 
     def activity_table(self) -> str:
         parts = []
@@ -282,7 +282,7 @@ class _Engine:
 
     def purchases_cte(self) -> str:
         """``buys``: distinct (h, d) of purchases: purchase events or revenue, and positive orders with a customer."""
-        return f"buys AS (SELECT h, d FROM {quote_ident(self.purchases_table())})"
+        return f"buys AS NOT MATERIALIZED (SELECT h, d FROM {quote_ident(self.purchases_table())})"
 
     def purchases_table(self) -> str:
         parts = []
