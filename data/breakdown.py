@@ -2,7 +2,8 @@
 
 For one KPI and one dimension (channel, device, region, content format, order status, coupon, agent,
 weekday, hour), the numerator and denominator of the KPI per segment for a date range; the split of
-the change between two ranges is ``kpi.attribution``'s job. Queries read canonical views only and
+the change between two ranges is ``kpi.attribution``'s job. Queries read canonical views (the event log
+through per-user tables derived once per data state, shared with ``data.kpis``; see ``_UserTables``) and
 bind every value; several datasets of one kind are stacked.
 
 Definitions follow ``data.kpis`` so a breakdown's total equals the KPI card (for the default settings:
@@ -23,8 +24,9 @@ from datetime import date
 import pandas as pd
 
 from data import detect as det
+from data import derived
 from data.db import query, quote_ident
-from data.kpis import PURCHASE_EVENTS, STILL_ACTIVE_AFTER_DAYS
+from data.kpis import PURCHASE_EVENTS, STILL_ACTIVE_AFTER_DAYS, event_days_table
 from data.retention import NOT_ACTIVITY_STATUS
 from data.sources import Source as _Source
 from data.sources import has_role as _has_role
@@ -72,42 +74,79 @@ def _segment_expr(dimension: str, time_expr: str) -> str:
 
 # ---- one builder per family: SQL selecting (segment, num, den) for $start..$end ------------------------
 
-_Builder = Callable[[Workspace, str], str | None]
+_Builder = Callable[[Workspace, str, bool], str | None]  # (ws, dimension, build the tables?)
 
 
 def _events(ws: Workspace) -> _Source | None:
     return _source(ws, "events", ("user_id", "timestamp"), ("event", "revenue", "channel", "device", "region"))
 
 
-def _user_ctes(ev: _Source, dimension: str) -> list[str]:
-    """``seg(uid, segment, first_ts)``, ``act(uid, d)`` and ``buys(uid, d)`` over the event log."""
-    purchase = ("list_contains($purchase_events, regexp_replace(lower(trim(event)), '[\\s\\-]+', '_', 'g'))"
-                if "event" in ev.roles else "false")
-    revenue = "coalesce(revenue, 0) > 0" if "revenue" in ev.roles else "false"
-    return [
-        f"""e AS (SELECT user_id AS uid, "timestamp" AS ts, {_segment_expr(dimension, '"timestamp"')} AS dim,
-                          {purchase} OR {revenue} AS bought, coalesce(revenue, 0) AS revenue
-                   FROM {ev.sql} WHERE user_id IS NOT NULL AND "timestamp" IS NOT NULL)""",
-        "seg AS (SELECT uid, arg_min(dim, ts) AS segment, min(ts) AS first_ts FROM e GROUP BY uid)",
-        "act AS (SELECT DISTINCT uid, CAST(ts AS DATE) AS d FROM e)",
-        "buys AS (SELECT DISTINCT uid, CAST(ts AS DATE) AS d FROM e WHERE bought)",
-    ]
+class _UserTables:
+    """The per-user tables the event-log builders read, built once per data state (``data.derived``).
+
+    ``seg_<dimension>`` (uid, segment, first_ts): each user's segment (on their first event) and first
+    event; ``act`` (h, d): distinct active days, the KPI engine's own table; ``buys`` (uid, d): distinct
+    purchase days; ``rev`` (uid, d, revenue): revenue per user and day where it is not zero. Users are
+    a 64-bit hash of their id, as in ``data.kpis``. With ``derive`` False only names are given (to list
+    the options without scanning the data).
+    """
+
+    def __init__(self, ws: Workspace, ev: _Source, derive: bool) -> None:
+        self.ws, self.ev, self.derive = ws, ev, derive
+
+    def _table(self, stem: str, sql: str, **params: object) -> str:
+        if not self.derive:
+            return quote_ident(f"kpiwb_{stem}")
+        return quote_ident(derived.table(self.ws, stem, sql, params))
+
+    def _rows(self) -> str:
+        return f'{self.ev.sql} WHERE user_id IS NOT NULL AND "timestamp" IS NOT NULL'
+
+    def seg(self, dimension: str) -> str:
+        return self._table(f"seg_{dimension}", f"""SELECT hash(user_id) AS uid,
+            arg_min({_segment_expr(dimension, '"timestamp"')}, "timestamp") AS segment,
+            min("timestamp") AS first_ts FROM {self._rows()} GROUP BY 1""")
+
+    def act(self) -> str:
+        name = event_days_table(self.ws) if self.derive else "kpiwb_days"
+        return quote_ident(name or "kpiwb_days")
+
+    def buys(self) -> str:
+        purchase = ("list_contains($purchase_events, regexp_replace(lower(trim(event)), '[\\s\\-]+', '_', 'g'))"
+                    if "event" in self.ev.roles else "false")
+        revenue = "coalesce(revenue, 0) > 0" if "revenue" in self.ev.roles else "false"
+        return self._table("seg_buys", f"""SELECT DISTINCT hash(user_id) AS uid, CAST("timestamp" AS DATE) AS d
+            FROM {self._rows()} AND ({purchase} OR {revenue})""", purchase_events=list(PURCHASE_EVENTS))
+
+    def rev(self) -> str:
+        return self._table("seg_rev", f"""SELECT hash(user_id) AS uid, CAST("timestamp" AS DATE) AS d,
+            sum(revenue) AS revenue FROM {self._rows()} AND coalesce(revenue, 0) <> 0 GROUP BY 1, 2""")
 
 
-def _new_users(ws: Workspace, dimension: str) -> str | None:
+def _user_ctes(ws: Workspace, ev: _Source, dimension: str, derive: bool, *, buys: bool = False) -> list[str]:
+    """``seg(uid, segment, first_ts)``, ``act(uid, d)`` and (``buys``) ``buys(uid, d)`` over the event log."""
+    t = _UserTables(ws, ev, derive)
+    ctes = [f"seg AS NOT MATERIALIZED (SELECT uid, segment, first_ts FROM {t.seg(dimension)})",
+            f"act AS NOT MATERIALIZED (SELECT h AS uid, d FROM {t.act()})"]
+    if buys:
+        ctes.append(f"buys AS NOT MATERIALIZED (SELECT uid, d FROM {t.buys()})")
+    return ctes
+
+
+def _new_users(ws: Workspace, dimension: str, derive: bool) -> str | None:
     ev = _events(ws)
     if ev is None:
         return None
-    return "WITH " + ",\n".join(_user_ctes(ev, dimension)) + """
-        SELECT segment, count(*) AS num, CAST(NULL AS DOUBLE) AS den
-        FROM seg WHERE CAST(first_ts AS DATE) BETWEEN $start AND $end GROUP BY segment"""
+    seg = _UserTables(ws, ev, derive).seg(dimension)
+    return f"""SELECT segment, count(*) AS num, CAST(NULL AS DOUBLE) AS den
+        FROM {seg} WHERE CAST(first_ts AS DATE) BETWEEN $start AND $end GROUP BY segment"""
 
 
-def _effective_share(ws: Workspace, dimension: str) -> str | None:
+def _effective_share(ws: Workspace, dimension: str, derive: bool) -> str | None:
     ev = _events(ws)
     if ev is None:
         return None
-    return "WITH " + ",\n".join(_user_ctes(ev, dimension)) + """,
+    return "WITH " + ",\n".join(_user_ctes(ws, ev, dimension, derive, buys=True)) + """,
         f AS (SELECT s.segment, (EXISTS (SELECT 1 FROM buys b WHERE b.uid = s.uid
                     AND b.d BETWEEN CAST(s.first_ts AS DATE) AND CAST(s.first_ts AS DATE) + CAST($n_days AS INTEGER))
                  OR EXISTS (SELECT 1 FROM act a WHERE a.uid = s.uid
@@ -116,33 +155,35 @@ def _effective_share(ws: Workspace, dimension: str) -> str | None:
         SELECT segment, count(*) FILTER (WHERE effective) AS num, count(*) AS den FROM f GROUP BY segment"""
 
 
-def _channel_conversion(ws: Workspace, dimension: str) -> str | None:
+def _channel_conversion(ws: Workspace, dimension: str, derive: bool) -> str | None:
     ev = _events(ws)
     if ev is None or not ev.roles & {"event", "revenue"}:
         return None
-    return "WITH " + ",\n".join(_user_ctes(ev, dimension)) + """,
+    return "WITH " + ",\n".join(_user_ctes(ws, ev, dimension, derive, buys=True)) + """,
         v AS (SELECT DISTINCT uid FROM act WHERE d BETWEEN $start AND $end),
         bp AS (SELECT DISTINCT uid FROM buys WHERE d BETWEEN $start AND $end)
         SELECT seg.segment, count(bp.uid) AS num, count(*) AS den
         FROM v JOIN seg ON seg.uid = v.uid LEFT JOIN bp ON bp.uid = v.uid GROUP BY seg.segment"""
 
 
-def _arpu(ws: Workspace, dimension: str) -> str | None:
+def _arpu(ws: Workspace, dimension: str, derive: bool) -> str | None:
     ev = _events(ws)
     if ev is None or "revenue" not in ev.roles or ws.of_kind("orders"):
         return None  # with an order file ARPU's revenue comes from the orders (data.kpis)
-    return "WITH " + ",\n".join(_user_ctes(ev, dimension)) + """,
-        r AS (SELECT uid, sum(revenue) AS revenue FROM e WHERE CAST(ts AS DATE) BETWEEN $start AND $end GROUP BY uid)
-        SELECT seg.segment, sum(r.revenue) AS num, count(*) AS den FROM r JOIN seg ON seg.uid = r.uid
-        GROUP BY seg.segment"""
+    rev = _UserTables(ws, ev, derive).rev()
+    return "WITH " + ",\n".join(_user_ctes(ws, ev, dimension, derive)) + f""",
+        v AS (SELECT DISTINCT uid FROM act WHERE d BETWEEN $start AND $end),
+        r AS (SELECT uid, sum(revenue) AS revenue FROM {rev} WHERE d BETWEEN $start AND $end GROUP BY uid)
+        SELECT seg.segment, coalesce(sum(r.revenue), 0) AS num, count(*) AS den
+        FROM v JOIN seg ON seg.uid = v.uid LEFT JOIN r ON r.uid = v.uid GROUP BY seg.segment"""
 
 
 def _retention(k: int) -> _Builder:
-    def build(ws: Workspace, dimension: str) -> str | None:
+    def build(ws: Workspace, dimension: str, derive: bool) -> str | None:
         ev = _events(ws)
         if ev is None or ws.of_kind("orders"):
             return None  # orders with customers count as activity in data.kpis; not split here
-        return "WITH " + ",\n".join(_user_ctes(ev, dimension)) + f""",
+        return "WITH " + ",\n".join(_user_ctes(ws, ev, dimension, derive)) + f""",
             span AS (SELECT max(d) AS hi FROM act)
             SELECT seg.segment, count(b.uid) AS num, count(*) AS den
             FROM act a JOIN seg ON seg.uid = a.uid
@@ -169,7 +210,7 @@ def _order_ctes(o: _Source, dimension: str) -> list[str]:
 
 
 def _order_sum(num: str, den: str) -> _Builder:
-    def build(ws: Workspace, dimension: str) -> str | None:
+    def build(ws: Workspace, dimension: str, derive: bool = True) -> str | None:
         o = _orders(ws)
         if o is None:
             return None
@@ -184,7 +225,7 @@ _LOST = ("coalesce(sum(total) FILTER (WHERE total > 0 AND cancelled), 0) "
          "+ coalesce(sum(-total) FILTER (WHERE total < 0), 0)")
 
 
-def _repurchase(ws: Workspace, dimension: str) -> str | None:
+def _repurchase(ws: Workspace, dimension: str, derive: bool = True) -> str | None:
     o = _orders(ws)
     if o is None or "customer_id" not in o.roles:
         return None
@@ -199,7 +240,7 @@ def _posts(ws: Workspace) -> _Source | None:
     return _source(ws, "social_posts", ("post_time", "views"), ("likes", "comments", "shares", "format"))
 
 
-def _views_per_video(ws: Workspace, dimension: str) -> str | None:
+def _views_per_video(ws: Workspace, dimension: str, derive: bool = True) -> str | None:
     p = _posts(ws)
     if p is None:
         return None
@@ -211,7 +252,7 @@ def _views_per_video(ws: Workspace, dimension: str) -> str | None:
 _INTERACTIONS = "coalesce(likes, 0) + coalesce(comments, 0) + coalesce(shares, 0)"
 
 
-def _engagement(ws: Workspace, dimension: str) -> str | None:
+def _engagement(ws: Workspace, dimension: str, derive: bool = True) -> str | None:
     daily = _daily(ws)
     if daily is not None and "views" in daily.roles and daily.roles & {"likes", "comments", "shares"}:
         if dimension not in ("weekday",):
@@ -229,7 +270,7 @@ def _engagement(ws: Workspace, dimension: str) -> str | None:
 
 
 def _durations(role: str) -> _Builder:
-    def build(ws: Workspace, dimension: str) -> str | None:
+    def build(ws: Workspace, dimension: str, derive: bool = True) -> str | None:
         tk = _source(ws, "tickets", ("created", role), ("channel", "agent"))
         if tk is None:
             return None
@@ -290,7 +331,7 @@ def breakdown_options(ws: Workspace) -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
     for spec in BREAKDOWN_KPIS:
         dims = tuple(d for d in spec.dimensions
-                     if _dimension_available(ws, spec, d) and spec.build(ws, d) is not None)
+                     if _dimension_available(ws, spec, d) and spec.build(ws, d, False) is not None)
         if dims:
             out[spec.kpi_id] = dims
     return out
@@ -307,7 +348,7 @@ def segment_sums(ws: Workspace, kpi_id: str, dimension: str, start: date, end: d
     spec = BREAKDOWN_BY_ID.get(kpi_id)
     if spec is None or dimension not in spec.dimensions or not _dimension_available(ws, spec, dimension):
         raise ValueError(f"cannot split {kpi_id} by {dimension}")
-    sql = spec.build(ws, dimension)
+    sql = spec.build(ws, dimension, True)
     if sql is None:
         raise ValueError(f"cannot split {kpi_id} by {dimension}")
     params = {"start": start, "end": end, "purchase_events": list(PURCHASE_EVENTS), "n_days": int(effective_days),

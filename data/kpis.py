@@ -1084,6 +1084,15 @@ def channel_breakdown(ws: Workspace, start: date | None = None, end: date | None
     return pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype="object") for c in columns})
 
 
+def event_days_table(ws: Workspace) -> str | None:
+    """The derived table of distinct (h, d) of any event (``h`` = hash(user_id)), None without an event log.
+
+    The same table the activity KPIs read, so the breakdown explorer splits them without a new scan."""
+    e = _Engine(ws, None, None, None, user_inputs=None, effective_days=3, active_events=None,
+                lead_denominator="profile_views")
+    return None if e.events is None else e.event_days_table()
+
+
 def _kinds(metric: Metric) -> set[str]:
     return {str(s.kind) for s in metric.sources}
 

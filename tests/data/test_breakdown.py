@@ -213,3 +213,21 @@ def test_every_split_of_a_sample_adds_up_to_its_kpi_card(sample):
             num, dens = frame["num"].sum(), [d for d in frame["den"] if d is not None]
             total = num / sum(dens) if BREAKDOWN_BY_ID[kpi_id].mode == "rate" else num
             assert total == pytest.approx(values[kpi_id].value, rel=1e-9), (kpi_id, dim)
+
+
+def test_user_splits_read_per_user_tables_built_once_and_shared_with_the_kpis():
+    from data import derived
+    ws = workspace_with(events__csv=events_csv())
+    assert "retention_d7" in breakdown_options(ws)
+    assert derived.tables(ws) == []                       # listing the options scans nothing
+    first = rows(segment_sums(ws, "retention_d7", "channel", *CUR))
+    stems = sorted(n.rsplit("_", 1)[0] for n in derived.tables(ws))
+    assert stems == ["kpiwb_days", "kpiwb_seg_channel"]
+    days = [n for n in derived.tables(ws) if n.startswith("kpiwb_days")]
+    assert rows(segment_sums(ws, "retention_d7", "channel", *CUR)) == first
+    segment_sums(ws, "retention_d1", "channel", *PREV)
+    compute_kpis(ws)                                      # the KPI cards read the same user-days
+    assert [n for n in derived.tables(ws) if n.startswith("kpiwb_days")] == days
+    segment_sums(ws, "channel_conversion_rate", "device", *CUR)
+    assert sorted(n.rsplit("_", 1)[0] for n in derived.tables(ws) if "seg" in n) == [
+        "kpiwb_seg_buys", "kpiwb_seg_channel", "kpiwb_seg_device"]
