@@ -122,6 +122,21 @@ class _UserTables:
         return self._table("seg_rev", f"""SELECT hash(user_id) AS uid, CAST("timestamp" AS DATE) AS d,
             sum(revenue) AS revenue FROM {self._rows()} AND coalesce(revenue, 0) <> 0 GROUP BY 1, 2""")
 
+    def retention_days(self, k: int, dimension: str) -> str:
+        """(d, segment, num, den): per day N and segment, the (user, day N) pairs whose day N+k is within
+        the data (den) and those active on N+k (num); a range sums its days."""
+        if not self.derive:
+            return quote_ident(f"kpiwb_segret{k}_{dimension}")
+        sql = f"""WITH seg AS NOT MATERIALIZED (SELECT uid, segment FROM {self.seg(dimension)}),
+            act AS NOT MATERIALIZED (SELECT h AS uid, d FROM {self.act()}),
+            span AS (SELECT max(d) AS hi FROM act)
+            SELECT a.d, seg.segment, count(b.uid) AS num, count(*) AS den
+            FROM act a JOIN seg ON seg.uid = a.uid
+                 LEFT JOIN act b ON b.uid = a.uid AND b.d = a.d + {int(k)}
+            WHERE a.d + {int(k)} <= (SELECT hi FROM span)
+            GROUP BY 1, 2"""
+        return quote_ident(derived.table(self.ws, f"segret{k}_{dimension}", sql))
+
 
 def _user_ctes(ws: Workspace, ev: _Source, dimension: str, derive: bool, *, buys: bool = False) -> list[str]:
     """``seg(uid, segment, first_ts)``, ``act(uid, d)`` and (``buys``) ``buys(uid, d)`` over the event log."""
@@ -179,17 +194,13 @@ def _arpu(ws: Workspace, dimension: str, derive: bool) -> str | None:
 
 
 def _retention(k: int) -> _Builder:
-    def build(ws: Workspace, dimension: str, derive: bool) -> str | None:
+    def build(ws: Workspace, dimension: str, derive: bool = True) -> str | None:
         ev = _events(ws)
         if ev is None or ws.of_kind("orders"):
             return None  # orders with customers count as activity in data.kpis; not split here
-        return "WITH " + ",\n".join(_user_ctes(ws, ev, dimension, derive)) + f""",
-            span AS (SELECT max(d) AS hi FROM act)
-            SELECT seg.segment, count(b.uid) AS num, count(*) AS den
-            FROM act a JOIN seg ON seg.uid = a.uid
-                 LEFT JOIN act b ON b.uid = a.uid AND b.d = a.d + {int(k)}
-            WHERE a.d BETWEEN $start AND $end AND a.d + {int(k)} <= (SELECT hi FROM span)
-            GROUP BY seg.segment"""
+        days = _UserTables(ws, ev, derive).retention_days(int(k), dimension)
+        return f"""SELECT segment, sum(num) AS num, sum(den) AS den FROM {days}
+            WHERE d BETWEEN $start AND $end GROUP BY segment"""
     return build
 
 

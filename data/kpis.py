@@ -404,33 +404,36 @@ class _Engine:
             columns={f"base_{k}": "base", f"retained_{k}": "retained"})
 
     def retention_all(self) -> pd.DataFrame:
-        """[period, base_k, retained_k] for every k of RETENTION_DAYS, in one statement.
-
-        ``base_k`` counts the (user, day N) pairs of the range whose day N+k is within the data;
-        ``retained_k`` those whose user is also active on N+k. Each later day is matched back in a
-        single join: every pair (h, d) claims the days d - k it is the N+k of, and the claims that
-        hit a pair of the range are the retained ones (one hash table over the pairs instead of one
-        per k: 2-3x faster on 10M events)."""
+        """[period, base_k, retained_k] for every k of RETENTION_DAYS: sums of the per-day counts
+        (``retention_days_table``) over the range, so every range and grain reads one small table."""
         def make() -> pd.DataFrame:
             ks = sorted(set(RETENTION_DAYS.values()))
-            grouped = "" if self.grain is None else "GROUP BY 1"
-            base_cols = ", ".join(f"count(*) FILTER (WHERE d + {k} <= span.hi) AS base_{k}" for k in ks)
-            kept_cols = ", ".join(f"count(*) FILTER (WHERE c.k = {k}) AS retained_{k}" for k in ks)
-            out_cols = ", ".join(f"base.base_{k}, coalesce(kept.retained_{k}, 0) AS retained_{k}" for k in ks)
-            offsets = ", ".join(f"({k})" for k in ks)
-            sql = f"""{self.with_activity()},
-              {self.activity_span_cte()},
-              base AS (SELECT {self.period('d')} AS period, {base_cols}
-                       FROM act CROSS JOIN span WHERE d BETWEEN $start AND $end {grouped}),
-              claims AS (SELECT h, d - ks.k AS d0, ks.k FROM act, (VALUES {offsets}) AS ks(k)),
-              kept AS (SELECT {self.period('c.d0')} AS period, {kept_cols}
-                       FROM claims c JOIN act a ON a.h = c.h AND a.d = c.d0
-                       WHERE c.d0 BETWEEN $start AND $end {grouped})
-              SELECT base.period, {out_cols}
-              FROM base LEFT JOIN kept ON kept.period IS NOT DISTINCT FROM base.period
-              ORDER BY 1"""
-            return self.run(sql, **self.activity_params())
+            cols = ", ".join(f"CAST(coalesce(sum(base_{k}), 0) AS BIGINT) AS base_{k}, "
+                             f"CAST(coalesce(sum(retained_{k}), 0) AS BIGINT) AS retained_{k}" for k in ks)
+            sql = f"""SELECT {self.period('d')} AS period, {cols}
+              FROM {quote_ident(self.retention_days_table())} WHERE d BETWEEN $start AND $end {self.group}"""
+            return self.run(sql)
         return self.once("retention_all", make)
+
+    def retention_days_table(self) -> str:
+        """Per day N of activity, for every k of RETENTION_DAYS: ``base_k``, the (user, day N) pairs whose
+        day N+k is within the data, and ``retained_k``, those whose user is also active on N+k.
+
+        Built once per data state and activity rule. Each later day is matched back in a single join:
+        every pair (h, d) claims the days d - k it is the N+k of, and the claims that hit a pair are the
+        retained ones (one hash table over the pairs instead of one per k)."""
+        ks = sorted(set(RETENTION_DAYS.values()))
+        base_cols = ", ".join(f"count(*) FILTER (WHERE d + {k} <= span.hi) AS base_{k}" for k in ks)
+        kept_cols = ", ".join(f"count(*) FILTER (WHERE c.k = {k}) AS retained_{k}" for k in ks)
+        out_cols = ", ".join(f"base.base_{k}, coalesce(kept.retained_{k}, 0) AS retained_{k}" for k in ks)
+        offsets = ", ".join(f"({k})" for k in ks)
+        sql = f"""{self.with_activity()},
+          {self.activity_span_cte()},
+          base AS (SELECT d, {base_cols} FROM act CROSS JOIN span GROUP BY d),
+          claims AS (SELECT h, d - ks.k AS d0, ks.k FROM act, (VALUES {offsets}) AS ks(k)),
+          kept AS (SELECT c.d0 AS d, {kept_cols} FROM claims c JOIN act a ON a.h = c.h AND a.d = c.d0 GROUP BY 1)
+          SELECT base.d, {out_cols} FROM base LEFT JOIN kept ON kept.d = base.d"""
+        return self.derived("retdays", sql, **self.activity_params())
 
     def orders(self) -> pd.DataFrame:
         """[period, rows, gmv, cancelled_returned, paid_orders]."""

@@ -222,7 +222,7 @@ def test_user_splits_read_per_user_tables_built_once_and_shared_with_the_kpis():
     assert derived.tables(ws) == []                       # listing the options scans nothing
     first = rows(segment_sums(ws, "retention_d7", "channel", *CUR))
     stems = sorted(n.rsplit("_", 1)[0] for n in derived.tables(ws))
-    assert stems == ["kpiwb_days", "kpiwb_seg_channel"]
+    assert stems == ["kpiwb_days", "kpiwb_seg_channel", "kpiwb_segret7_channel"]
     days = [n for n in derived.tables(ws) if n.startswith("kpiwb_days")]
     assert rows(segment_sums(ws, "retention_d7", "channel", *CUR)) == first
     segment_sums(ws, "retention_d1", "channel", *PREV)
@@ -230,4 +230,4 @@ def test_user_splits_read_per_user_tables_built_once_and_shared_with_the_kpis():
     assert [n for n in derived.tables(ws) if n.startswith("kpiwb_days")] == days
     segment_sums(ws, "channel_conversion_rate", "device", *CUR)
     assert sorted(n.rsplit("_", 1)[0] for n in derived.tables(ws) if "seg" in n) == [
-        "kpiwb_seg_buys", "kpiwb_seg_channel", "kpiwb_seg_device"]
+        "kpiwb_seg_buys", "kpiwb_seg_channel", "kpiwb_seg_device", "kpiwb_segret1_channel", "kpiwb_segret7_channel"]

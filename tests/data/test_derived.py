@@ -20,11 +20,13 @@ def test_tables_are_built_once_and_shared_by_ranges_and_series():
     ws = workspace_with(events__csv=EVENTS)
     compute_kpis(ws)
     built = set(derived.tables(ws))
-    # distinct user-days (activity = any event, so visitors share it), purchase days, first events
-    assert sorted(n.rsplit("_", 1)[0] for n in built) == ["kpiwb_buys", "kpiwb_days", "kpiwb_first"]
+    # distinct user-days (activity = any event, so visitors share it), purchase days, first events,
+    # D1/D7/D30 counts per day
+    assert sorted(n.rsplit("_", 1)[0] for n in built) == ["kpiwb_buys", "kpiwb_days", "kpiwb_first", "kpiwb_retdays"]
     assert _kpiwb_tables(ws) == built
     compute_kpis(ws, date(2026, 3, 3), date(2026, 3, 4))
     kpi_series(ws, "dau", "week")
+    kpi_series(ws, "retention_d7", "day")
     assert set(derived.tables(ws)) == built
 
 
