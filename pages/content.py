@@ -6,6 +6,7 @@ import streamlit as st
 from data.content import load_content, posts_datasets
 from kpi.content import ContentConfig, analyse
 from ui.charts import content as ch
+from ui.charts import show
 from ui.state import date_filter, grain, lang, t, workspace
 from ui.widgets import empty_state
 
@@ -99,7 +100,7 @@ if "title" not in data.roles:
 elif not audit.topics:
     st.info(t("content.topics_none", min_posts=config.min_posts), icon=":material/info:")
 else:
-    st.altair_chart(ch.groups_chart(audit.topics, o.median_views, L), width="stretch")
+    show.altair(st, ch.groups_chart, audit.topics, o.median_views, L)
     st.caption(t("content.topics_caption", median=ch.fmt_int(o.median_views, L), min_posts=config.min_posts))
     with st.expander(t("content.topics_table", n=len(audit.topics))):
         st.dataframe(ch.topic_rows(audit.topics, L), hide_index=True, column_config={
@@ -116,7 +117,7 @@ for title_key, what_key, groups, in_order in (
         ("content.durations_title", "content.col.length", audit.durations, True)):
     if groups:
         st.subheader(t(title_key))
-        st.altair_chart(ch.groups_chart(groups, o.median_views, L, keep_order=in_order), width="stretch")
+        show.altair(st, ch.groups_chart, groups, o.median_views, L, keep_order=in_order)
         st.caption(t("content.shape_caption", what=t(what_key).lower()))
 
 # ---- when to post ---------------------------------------------------------------------------------
@@ -130,12 +131,12 @@ if shown:
                  end=ch.fmt_hour(w.end), lift=ch.fmt_num(w.lift, L), posts=w.posts) for w in shown))
 else:
     st.caption(t("content.windows_none", hours=config.window_hours, min_posts=config.min_posts))
-st.altair_chart(ch.heatmap_chart(data.heatmap, L), width="stretch")
+show.altair(st, ch.heatmap_chart, data.heatmap, L)
 st.caption(t("content.heatmap_caption"))
 st.markdown(f"**{t('content.followers_title')}**")
 if data.inputs.follower_hours is not None:
     peak = audit.follower_peak
-    st.altair_chart(ch.followers_chart(data.inputs.follower_hours, peak, L, config.window_hours), width="stretch")
+    show.altair(st, ch.followers_chart, data.inputs.follower_hours, peak, L, config.window_hours)
     if peak is not None:
         st.markdown(t("content.followers_peak", start=ch.fmt_hour(peak.start), end=ch.fmt_hour(peak.end),
                       share=ch.fmt_pct(peak.posts_share, L, 0)))
@@ -154,12 +155,10 @@ cad = data.cadence
 views_col = "account_views" if cad["account_views"].notna().any() else "post_views"
 has_followers = cad["new_followers"].notna().any()
 c1, c2, c3 = st.columns(3)
-c1.altair_chart(ch.cadence_chart(cad, "posts", t("content.chart.posts", per=per), L), width="stretch")
-c2.altair_chart(ch.cadence_chart(cad, views_col, t(f"content.chart.{views_col}", per=per), L, ch.MUTED_DARK),
-                width="stretch")
+show.altair(c1, ch.cadence_chart, cad, "posts", t("content.chart.posts", per=per), L)
+show.altair(c2, ch.cadence_chart, cad, views_col, t(f"content.chart.{views_col}", per=per), L, ch.MUTED_DARK)
 if has_followers:
-    c3.altair_chart(ch.cadence_chart(cad, "new_followers", t("content.chart.new_followers", per=per), L, ch.GREEN),
-                    width="stretch")
+    show.altair(c3, ch.cadence_chart, cad, "new_followers", t("content.chart.new_followers", per=per), L, ch.GREEN)
 else:
     c3.info(t("content.followers_none_cadence"), icon=":material/group_add:")
 source = data.views_source

@@ -9,6 +9,7 @@ from data.sandbox import safe_csv
 from data import funnel as dfun
 from kpi import funnel as fk
 from ui.charts import funnel as ch
+from ui.charts import show
 from ui.state import date_filter, grain, lang, t, workspace
 from ui.widgets import empty_state, show_issues
 
@@ -149,7 +150,7 @@ if f.overall is None:
 left, right = st.columns([1.2, 1])
 with left:
     st.markdown(f"**{t('funnel.chart_title')}**")
-    st.altair_chart(ch.funnel_chart(f, L), width="stretch")
+    show.altair(st, ch.funnel_chart, f, L)
     st.caption(t("funnel.chart_caption"))
 with right:
     st.markdown(f"**{t('funnel.table_title')}**")
@@ -165,7 +166,7 @@ with right:
 # ---- side-by-side funnels -------------------------------------------------------------------------------
 if report.segments is not None and report.segments.funnels:
     st.subheader(t("funnel.breakdown_title", dimension=dimension.lower()))
-    st.altair_chart(ch.segments_chart(report.segments, L), width="content")
+    show.altair(st, ch.segments_chart, report.segments, L, width="content")
     notes = [t("funnel.breakdown_caption", min=report.segments.min_users)]
     if len(report.segments.funnels) > ch.MAX_SEGMENTS:
         notes.append(t("funnel.breakdown_more", n=ch.MAX_SEGMENTS, total=len(report.segments.funnels)))
@@ -180,13 +181,13 @@ if source.kind == "events" and f.entered:
     with a:
         st.markdown(f"**{t(f'funnel.over_time_title.{grain()}')}**")
         if any(p.rate is not None for p in report.periods):
-            st.altair_chart(ch.over_time_chart(report.periods, L), width="stretch")
+            show.altair(st, ch.over_time_chart, report.periods, L)
             st.caption(t("funnel.over_time_caption"))
     with b:
         st.markdown(f"**{t('funnel.ttc_title')}**")
         if report.ttc_median is None:
             st.info(t("funnel.ttc_none"), icon=":material/hourglass_empty:")
         else:
-            st.altair_chart(ch.ttc_chart(report.ttc, report.ttc_median, L), width="stretch")
+            show.altair(st, ch.ttc_chart, report.ttc, report.ttc_median, L)
             st.caption(t("funnel.ttc_caption", median=ch.fmt_duration(report.ttc_median, L),
                          p90=ch.fmt_duration(report.ttc_p90, L)))

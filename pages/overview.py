@@ -17,6 +17,7 @@ from ui.cards import (FINDING_ICONS, ChannelVerdict, active_profile, benchmark_a
                       finding_text, headline_findings, inputs_panel, kpi_settings, kpi_sparklines, kpi_values,
                       md_escape)
 from ui.charts.kpi import channel_chart, contribution_chart, fmt_contribution, fmt_number, fmt_pct, fmt_value
+from ui.charts import show
 from ui.state import grain, lang, t, workspace
 from ui.widgets import empty_state
 
@@ -153,7 +154,7 @@ if verdicts:
     if not has_spend:
         st.caption(t("overview.ch.no_spend"))
     left, _ = st.columns([3, 2])
-    left.altair_chart(channel_chart(chart_rows, L), width="stretch")
+    show.altair(left, channel_chart, chart_rows, L)
 
 # ---- breakdown explorer ----------------------------------------------------------------------------
 options = breakdown_options(ws)
@@ -219,9 +220,9 @@ if options and state.period is not None:
             "share_of_change": fmt_pct(s.share_of_change, L, 0),
         })
     if result.change is not None and result.segments:
-        st.altair_chart(contribution_chart([{"label": r["segment"], "contribution": s.contribution,
+        show.altair(st, contribution_chart, [{"label": r["segment"], "contribution": s.contribution,
                                              "previous_text": r["previous"], "current_text": r["current"]}
-                                            for r, s in zip(seg_rows, result.segments)], metric, L), width="stretch")
+                                            for r, s in zip(seg_rows, result.segments)], metric, L)
     weight_help = t("overview.bd.weight_help_rate" if mode == "rate" else "overview.bd.weight_help_sum")
     shown = ["segment", "previous", "current", "previous_weight", "current_weight", "contribution", "share_of_change"]
     if result.change is None:

@@ -8,6 +8,7 @@ from data.db import DatabaseError
 from data.sandbox import safe_csv
 from kpi import retention as kr
 from ui.charts import retention as charts
+from ui.charts import show
 from ui.state import date_filter, grain, lang, t, t_issue, workspace
 from ui.widgets import empty_state, show_issues
 
@@ -118,8 +119,8 @@ else:
 with st.container(border=True):
     st.markdown(f"**{t('retention.curve.title')}**")
     st.caption(t("retention.curve.caption"))
-    st.altair_chart(charts.curve_chart(kr.pooled_curve(daily, 30), [(d.k, d.active_users.value) for d in days],
-                                       band, product_name, LANG), width="stretch")
+    show.altair(st, charts.curve_chart, kr.pooled_curve(daily, 30), [(d.k, d.active_users.value) for d in days],
+                band, product_name, LANG)
 
 # ---- cohort heatmap ---------------------------------------------------------------------------------
 st.subheader(t(f"retention.heatmap.title.{period}"))
@@ -135,7 +136,7 @@ elif len(pages) > 1:
 else:
     page = pages[0]
 if pages:
-    st.altair_chart(charts.heatmap(matrix, page, LANG), width="stretch")
+    show.altair(st, charts.heatmap, matrix, page, LANG)
     notes = [t(f"retention.heatmap.caption.{period}", rule=t(f"retention.rule.{rule}"),
                last=charts.fmt_date(matrix.last_date))]
     shown = matrix.cohorts[page.first:page.stop]
@@ -166,22 +167,22 @@ if act is not None:
     with st.container(border=True):
         st.markdown(f"**{t('retention.activity.chart')}**")
         st.caption(t("retention.activity.caption"))
-        st.altair_chart(charts.activity_chart(act.daily, act.weekly, act.months, LANG), width="stretch")
+        show.altair(st, charts.activity_chart, act.daily, act.weekly, act.months, LANG)
     left, right = st.columns(2)
     with left, st.container(border=True):
         st.markdown(f"**{t('retention.stickiness.title')}**")
         st.caption(t("retention.stickiness.caption"))
-        st.altair_chart(charts.stickiness_chart(act.months, LANG), width="stretch")
+        show.altair(st, charts.stickiness_chart, act.months, LANG)
     with right, st.container(border=True):
         st.markdown(f"**{t(f'retention.churn.title.{period}')}**")
         st.caption(t("retention.churn.caption"))
-        st.altair_chart(charts.churn_chart(life, period, LANG), width="stretch")
+        show.altair(st, charts.churn_chart, life, period, LANG)
 
 if life:
     with st.container(border=True):
         st.markdown(f"**{t(f'retention.lifecycle.title.{period}')}**")
         st.caption(t("retention.lifecycle.caption"))
-        st.altair_chart(charts.lifecycle_chart(life, period, LANG), width="stretch")
+        show.altair(st, charts.lifecycle_chart, life, period, LANG)
 
 # ---- breakdown --------------------------------------------------------------------------------------
 st.subheader(t("retention.breakdown.title"))
@@ -202,5 +203,5 @@ else:
         st.error(t_issue(exc.issue), icon=":material/error:")
     if curves:
         st.caption(t("retention.breakdown.caption", dimension=t(f"role.{dim}").lower()))
-        st.altair_chart(charts.segments_chart(curves, period, LANG), width="stretch")
+        show.altair(st, charts.segments_chart, curves, period, LANG)
         st.dataframe(charts.segments_table(curves, period, LANG), hide_index=True)
