@@ -32,6 +32,8 @@ BROWSER_TARGET = 6.0
 
 # What a slow statement is, recognised from its SQL (the profile run records the slowest ones).
 CAUSES: list[tuple[str, str]] = [
+    (r"^WITH repeated AS MATERIALIZED", "the duplicate-row check (data/parse/checks.py `duplicates`): every "
+     "row's hash grouped to find the repeated ones, whose rows alone are then compared column by column"),
     (r"row_number\(\) OVER \(PARTITION BY .* WHERE hash\(", "the duplicate-row check (data/parse/checks.py "
      "`duplicates`) finding its example rows: every row is hashed again and grouped to find the repeated hashes"),
     (r"row_number\(\) OVER \(PARTITION BY ", "the duplicate-row check (data/parse/checks.py `duplicates`) "
