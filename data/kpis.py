@@ -408,8 +408,8 @@ class _Engine:
         (``retention_days_table``) over the range, so every range and grain reads one small table."""
         def make() -> pd.DataFrame:
             ks = sorted(set(RETENTION_DAYS.values()))
-            cols = ", ".join(f"CAST(coalesce(sum(base_{k}), 0) AS BIGINT) AS base_{k}, "
-                             f"CAST(coalesce(sum(retained_{k}), 0) AS BIGINT) AS retained_{k}" for k in ks)
+            cols = ", ".join(f"CAST(coalesce(sum(base_{int(k)}), 0) AS BIGINT) AS base_{int(k)}, "
+                             f"CAST(coalesce(sum(retained_{int(k)}), 0) AS BIGINT) AS retained_{int(k)}" for k in ks)
             sql = f"""SELECT {self.period('d')} AS period, {cols}
               FROM {quote_ident(self.retention_days_table())} WHERE d BETWEEN $start AND $end {self.group}"""
             return self.run(sql)

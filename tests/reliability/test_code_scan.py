@@ -20,7 +20,7 @@ FOLDERS = ("data", "kpi", "pages", "ui")
 SQL_WORDS = re.compile(r"\b(SELECT|FROM|WHERE|CREATE|INSERT|DELETE|UPDATE|ALTER|DROP|JOIN|ORDER BY|GROUP BY|"
                        r"LIMIT|CAST|CASE WHEN|UNION|PARTITION BY|USING SAMPLE)\b")
 SAFE_CALLS = {"int", "len", "quote_ident", "sql_str"}
-RUNNERS = {"execute", "sql", "query", "scalar", "executemany"}
+RUNNERS = {"execute", "sql", "query", "scalar", "executemany", "run"}
 
 # (file, interpolated expression) pairs reviewed by hand: code-made names and fragments the
 # data-flow rules cannot see through. docs/reliability.md, "Reviewed SQL fragments", says why.
@@ -65,14 +65,26 @@ def _literal_text(node: ast.AST) -> str:
     return ""
 
 
+def _is_property(fn: ast.FunctionDef) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "property" for d in fn.decorator_list)
+
+
 class _Safety:
     """Which names and functions give SQL-safe text. Functions are judged by name, over every file."""
 
     def __init__(self, trees: dict[str, ast.Module]) -> None:
         self.quoters = {"quote_ident"}
         self.defs: dict[str, list[ast.FunctionDef]] = defaultdict(list)
-        for tree in trees.values():
+        # ``x.sql`` is a data.sources.Source's stacked SELECT over quote_ident'ed canonical views, in
+        # the files that take their sources from there
+        self.source_files = {rel for rel, tree in trees.items() if any(
+            isinstance(n, ast.ImportFrom) and n.module == "data.sources" for n in ast.walk(tree))}
+        self.def_file: dict[int, str] = {}
+        self.file = ""
+        for rel, tree in trees.items():
             for node in ast.walk(tree):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    self.def_file[id(node)] = rel
                 if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and \
                         node.value.id in self.quoters:
                     self.quoters |= {t.id for t in node.targets if isinstance(t, ast.Name)}
@@ -81,23 +93,31 @@ class _Safety:
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     self.defs[node.name].append(node)
         self.safe_funcs: set[str] = set()
-        changed = True
-        while changed:  # a fixpoint: a function is safe when all its returns are safe
-            changed = False
-            for name, defs in self.defs.items():
-                if name in self.safe_funcs:
-                    continue
-                if all(self._returns_safe(d) for d in defs):
-                    self.safe_funcs.add(name)
-                    changed = True
+        # functions whose returns are safe when their arguments are: a call with safe arguments
+        # (``self.period('d')``) is safe; properties among them are safe attributes (``self.group``)
+        self.safe_if_args: set[str] = set()
+        self.safe_props: set[str] = set()
+        for names, trusting in ((self.safe_funcs, False), (self.safe_if_args, True)):
+            changed = True
+            while changed:  # a fixpoint: a function is safe when all its returns are safe
+                changed = False
+                for name, defs in self.defs.items():
+                    if name in names:
+                        continue
+                    if all(self._returns_safe(d, trusting) for d in defs):
+                        names.add(name)
+                        changed = True
+        self.safe_props = {name for name in self.safe_if_args
+                           if all(_is_property(d) and len(d.args.args) == 1 for d in self.defs[name])}
 
-    def _returns_safe(self, fn: ast.FunctionDef) -> bool:
-        env = self.env(fn)
+    def _returns_safe(self, fn: ast.FunctionDef, trusting: bool = False) -> bool:
+        self.file = self.def_file.get(id(fn), "")
+        env = self.env(fn, trusting)
         rets = [n for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None]
         return bool(rets) and all(self.safe(r.value, env) for r in rets)
 
-    def env(self, fn: ast.AST) -> dict[str, bool]:
-        """Local names whose every assignment is safe (params are not safe)."""
+    def env(self, fn: ast.AST, trusting: bool = False) -> dict[str, bool]:
+        """Local names whose every assignment is safe (params are not safe, unless ``trusting``)."""
         assigns: dict[str, list[ast.AST]] = defaultdict(list)
         for node in ast.walk(fn):
             if isinstance(node, ast.Assign):
@@ -117,6 +137,9 @@ class _Safety:
                     if isinstance(e, ast.Name):
                         assigns[e.id].append(None)
         env: dict[str, bool] = {}
+        if trusting and isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            params = [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
+            env = {a.arg: True for a in params if a.arg not in assigns}
         changed = True
         while changed:
             changed = False
@@ -135,7 +158,8 @@ class _Safety:
         if isinstance(node, ast.Name):
             return node.id.isupper() or env.get(node.id, False)
         if isinstance(node, ast.Attribute):
-            return node.attr.isupper()
+            return node.attr.isupper() or node.attr in self.safe_props or \
+                (node.attr == "sql" and self.file in self.source_files)
         if isinstance(node, ast.JoinedStr):
             return all(self.safe(v.value, env) for v in node.values if isinstance(v, ast.FormattedValue))
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
@@ -153,6 +177,9 @@ class _Safety:
             if name == "join" and isinstance(node.func, ast.Attribute):
                 return self.safe(node.func.value, env) and all(self.safe(a, env) for a in node.args)
             if name and (name.lower().endswith("sql") or name in self.safe_funcs):
+                return True
+            if name in self.safe_if_args and all(self.safe(a, env) for a in node.args) and \
+                    all(self.safe(k.value, env) for k in node.keywords):
                 return True
         return False
 
@@ -216,6 +243,7 @@ def scan() -> tuple[list[tuple[str, int, str]], list[tuple[str, int]]]:
     unsafe, html = [], []
     for rel, tree in trees.items():
         envs: dict[ast.AST, dict[str, bool]] = {}
+        safety.file = rel
         for fn, node, values in _sql_strings(tree):
             env = envs.setdefault(fn, safety.env(fn))
             for v in values:
@@ -247,6 +275,15 @@ def fragment(col):
     return f"sum({qi(col)})"
 def bad_fragment(col):
     return f"sum({col})"
+def day_of(expr):
+    return f"CAST({expr} AS DATE)"
+class Engine:
+    @property
+    def group(self):
+        return "GROUP BY 1"
+    @property
+    def echo(self):
+        return self.value
 def f(con, col, value, n):
     q = quote_ident
     a = f"SELECT {q(col)} FROM t LIMIT {int(n)}"
@@ -262,13 +299,19 @@ def f(con, col, value, n):
     con.execute(a)
     con.execute(b)
     query(con, c)
+    con.execute(f"SELECT {day_of('ts')} FROM t")       # a fragment of a constant
+    con.execute(f"SELECT {day_of(col)} FROM t")
+    con.execute(f"SELECT 1 FROM t {self.group}")       # a property returning constants
+    con.execute(f"SELECT {self.echo} FROM t")
+    con.execute(f"SELECT * FROM {src.sql}")            # this file takes no data.sources Source
 ''')
     safety = _Safety({"x.py": tree})
     found = []
     for fn, node, values in _sql_strings(tree):
         env = safety.env(fn)
         found += [ast.unparse(v) for v in values if not safety.safe(v, env)]
-    assert sorted(found) == sorted(["value", "value", "col", "bad_fragment(col)", "raw"])
+    assert sorted(found) == sorted(["value", "value", "col", "bad_fragment(col)", "raw", "day_of(col)",
+                                    "self.echo", "src.sql"])
 
 
 # --- formula injection in downloads ------------------------------------------------------------------
