@@ -74,7 +74,7 @@ def _segment_expr(dimension: str, time_expr: str) -> str:
 
 # ---- one builder per family: SQL selecting (segment, num, den) for $start..$end ------------------------
 
-_Builder = Callable[[Workspace, str, bool], str | None]  # (ws, dimension, build the tables?)
+_Builder = Callable[[Workspace, str, bool], str | None]  # (ws, dimension, derive the per-user tables?)
 
 
 def _events(ws: Workspace) -> _Source | None:
@@ -148,7 +148,7 @@ def _user_ctes(ws: Workspace, ev: _Source, dimension: str, derive: bool, *, buys
     return ctes
 
 
-def _new_users(ws: Workspace, dimension: str, derive: bool) -> str | None:
+def _new_users(ws: Workspace, dimension: str, derive: bool = True) -> str | None:
     ev = _events(ws)
     if ev is None:
         return None
@@ -157,7 +157,7 @@ def _new_users(ws: Workspace, dimension: str, derive: bool) -> str | None:
         FROM {seg} WHERE CAST(first_ts AS DATE) BETWEEN $start AND $end GROUP BY segment"""
 
 
-def _effective_share(ws: Workspace, dimension: str, derive: bool) -> str | None:
+def _effective_share(ws: Workspace, dimension: str, derive: bool = True) -> str | None:
     ev = _events(ws)
     if ev is None:
         return None
@@ -170,7 +170,7 @@ def _effective_share(ws: Workspace, dimension: str, derive: bool) -> str | None:
         SELECT segment, count(*) FILTER (WHERE effective) AS num, count(*) AS den FROM f GROUP BY segment"""
 
 
-def _channel_conversion(ws: Workspace, dimension: str, derive: bool) -> str | None:
+def _channel_conversion(ws: Workspace, dimension: str, derive: bool = True) -> str | None:
     ev = _events(ws)
     if ev is None or not ev.roles & {"event", "revenue"}:
         return None
@@ -181,7 +181,7 @@ def _channel_conversion(ws: Workspace, dimension: str, derive: bool) -> str | No
         FROM v JOIN seg ON seg.uid = v.uid LEFT JOIN bp ON bp.uid = v.uid GROUP BY seg.segment"""
 
 
-def _arpu(ws: Workspace, dimension: str, derive: bool) -> str | None:
+def _arpu(ws: Workspace, dimension: str, derive: bool = True) -> str | None:
     ev = _events(ws)
     if ev is None or "revenue" not in ev.roles or ws.of_kind("orders"):
         return None  # with an order file ARPU's revenue comes from the orders (data.kpis)
