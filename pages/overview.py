@@ -16,8 +16,8 @@ from kpi.registry import METRICS, Unit
 from ui.cards import (FINDING_ICONS, ChannelVerdict, active_profile, benchmark_applies, card_grid, card_order, cached,
                       finding_text, headline_findings, inputs_panel, kpi_settings, kpi_sparklines, kpi_values,
                       md_escape)
-from ui.charts.kpi import channel_chart, contribution_chart, fmt_contribution, fmt_number, fmt_pct, fmt_value
 from ui.charts import show
+from ui.charts.kpi import channel_chart, contribution_chart, fmt_contribution, fmt_number, fmt_pct, fmt_value
 from ui.state import grain, lang, t, workspace
 from ui.widgets import empty_state
 
